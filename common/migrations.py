@@ -1,0 +1,67 @@
+"""Alembic for the PostgreSQL services: each keeps its scripts in ``<service>/migrations``.
+
+``python -m common.migrations upgrade auth`` migrates auth's database as
+config.yaml (and its environment variables) names it.
+"""
+
+import argparse
+
+from alembic import command
+from alembic.config import Config
+
+from common.config import ROOT, load_config
+
+SQL_SERVICES = ("auth", "users", "coaching", "events")
+
+
+def alembic_config(service, url):
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / service / "migrations"))
+    # ConfigParser treats % as interpolation; URLs may contain escaped chars.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def database_url(service, config=None):
+    config = config or load_config()
+    return config["DB_URIS"][f"{service}:Base"]
+
+
+def upgrade(service, url=None, revision="head"):
+    command.upgrade(alembic_config(service, url or database_url(service)), revision)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("action", choices=["upgrade"])
+    parser.add_argument("services", nargs="*", default=list(SQL_SERVICES))
+    args = parser.parse_args(argv)
+    for service in args.services:
+        upgrade(service)
+        print(f"{service}: migrated to head")
+
+
+if __name__ == "__main__":
+    main()
+
+
+def run_migrations(target_metadata):
+    """The body of every service's ``migrations/env.py``."""
+    from alembic import context
+    from sqlalchemy import engine_from_config, pool
+
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
+        with context.begin_transaction():
+            context.run_migrations()
