@@ -1,0 +1,38 @@
+"""The response envelope of DESIGN.md around every JSON answer."""
+
+import base64
+import json
+
+from werkzeug.wrappers import Response
+
+from common.clock import isoformat, utcnow
+
+JSON = "application/json"
+
+
+def _encode(body):
+    return json.dumps(body, separators=(",", ":"), default=str)
+
+
+def success(data, status=200, headers=None):
+    body = {"success": True, "data": data, "error": None, "timestamp": isoformat(utcnow())}
+    return Response(_encode(body), status=status, headers=headers, content_type=JSON)
+
+
+def failure(error, headers=None):
+    """``error`` is a ``DomainError``; only its code, message and details are shown."""
+    body = {"success": False, "data": None, "error": error.to_dict(), "timestamp": isoformat(utcnow())}
+    return Response(_encode(body), status=error.status, headers=headers, content_type=JSON)
+
+
+def raw_json(data, status=200, headers=None):
+    return Response(_encode(data), status=status, headers=headers, content_type=JSON)
+
+
+def file_response(file, headers=None):
+    """A file an RPC returned as ``{"content_type", "filename", "body_base64"}``."""
+    headers = dict(headers or {})
+    if file.get("filename"):
+        disposition = "attachment" if file.get("attachment", True) else "inline"
+        headers["Content-Disposition"] = f'{disposition}; filename="{file["filename"]}"'
+    return Response(base64.b64decode(file["body_base64"]), headers=headers, content_type=file["content_type"])

@@ -1,0 +1,1 @@
+"""The HTTP contract, one module per area of the route table."""

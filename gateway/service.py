@@ -1,0 +1,179 @@
+"""The HTTP gateway: routes every request by the table in ``routes.py``.
+
+It verifies access tokens itself (no RPC per request), enforces each route's
+roles, validates bodies and query strings, passes the caller and the
+correlation id to services in context data, and wraps every answer in the
+envelope. It holds no state and no business rules.
+"""
+
+import logging
+
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from common.context import Caller
+from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
+from common.service_base import VERSION
+from common.validation import load
+from gateway import admin, envelope
+from gateway.calls import ServiceCalls
+from gateway.cors import CorsPolicy
+from gateway.entrypoint import api
+from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
+from gateway.openapi import SWAGGER_UI, build_spec
+from gateway.ratelimit import RateLimits
+from gateway.router import Router
+from gateway.routes import AUTHENTICATED, PUBLIC, ROUTES
+from gateway.tokens import AccessTokens
+
+log = logging.getLogger(__name__)
+
+ROUTER = Router(ROUTES)
+QUERY_SCHEMAS = {route: route.query() for route in ROUTES if route.query is not None}
+BODY_SCHEMAS = {route: route.body() for route in ROUTES if route.body is not None}
+OPENAPI = build_spec(ROUTES)
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    caller = Caller()
+    tokens = AccessTokens()
+    rate_limits = RateLimits()
+
+    auth_rpc = RpcProxy("auth")
+    users_rpc = RpcProxy("users")
+    training_rpc = RpcProxy("training")
+    coaching_rpc = RpcProxy("coaching")
+    events_rpc = RpcProxy("events")
+    notifications_rpc = RpcProxy("notifications")
+    engagement_rpc = RpcProxy("engagement")
+
+    @api("ANY", "/")
+    def serve_root(self, request):
+        return self.serve(request)
+
+    @api("ANY", "/<path:path>")
+    def serve_path(self, request, path):
+        return self.serve(request)
+
+    # -- the request pipeline -------------------------------------------------
+
+    def serve(self, request):
+        settings = self.config.get("GATEWAY") or {}
+        request_id = request_id_of(request)
+        cors = CorsPolicy(settings.get("CORS_ORIGINS") or [])
+        origin = request.headers.get("Origin")
+        headers = {"X-Request-ID": request_id, **cors.headers_for(origin)}
+        calls = ServiceCalls(self._proxies(), float(settings.get("RPC_TIMEOUT", 10)), request_id)
+        try:
+            if request.method == "OPTIONS":
+                return self._preflight(request, cors, origin, headers)
+            route, path_args = ROUTER.match(request.method, request.path)
+            if route.rate_limit:
+                self.rate_limits.check(route.rate_limit, request)
+            self._identify(request, route, request_id, calls)
+            kwargs = self._arguments(request, route, path_args, int(settings.get("MAX_BODY_BYTES", 1048576)))
+            if route.service == "gateway":
+                result = getattr(self, f"local_{route.rpc}")(calls, settings, **kwargs)
+            else:
+                result = calls.call(route.service, route.rpc, kwargs)
+            if isinstance(result, Response):
+                result.headers.update(headers)
+                return result
+            if route.file:
+                return envelope.file_response(result, headers)
+            if route.raw:
+                return envelope.raw_json(result, route.status, headers)
+            return envelope.success(result, route.status, headers)
+        except DomainError as error:
+            if "retry_after" in error.details:
+                headers["Retry-After"] = str(error.details["retry_after"])
+            return envelope.failure(error, headers)
+        except Exception:
+            log.exception("request %s failed in the gateway", request_id)
+            return envelope.failure(InternalError(), headers)
+
+    def _proxies(self):
+        return {
+            "auth": self.auth_rpc,
+            "users": self.users_rpc,
+            "training": self.training_rpc,
+            "coaching": self.coaching_rpc,
+            "events": self.events_rpc,
+            "notifications": self.notifications_rpc,
+            "engagement": self.engagement_rpc,
+        }
+
+    def _preflight(self, request, cors, origin, headers):
+        methods = ROUTER.allowed_methods(request.path)
+        if not methods:
+            raise NotFound(f"No route for {request.path}")
+        return Response(status=204, headers={**headers, **cors.preflight_headers(origin, methods)})
+
+    def _identify(self, request, route, request_id, calls):
+        """Verify the token (if any) and put the caller in context data for every RPC."""
+        claims = None
+        try:
+            token = bearer_token_of(request, allow_query=route.token_in_query)
+            if token is not None:
+                claims = self.tokens.verify(token, fetch_jwks=lambda: calls.call("auth", "jwks"))
+        except Unauthorized:
+            if route.access != PUBLIC:
+                raise
+            claims = None  # a stale token on a public route (login, refresh) is ignored
+        if claims is None and route.access != PUBLIC:
+            raise Unauthorized("Authentication is required")
+        restricted = route.access not in (PUBLIC, AUTHENTICATED)
+        if claims is not None and restricted and not route.access.intersection(claims["roles"]):
+            raise Forbidden(f"This needs the role {' or '.join(sorted(route.access))}")
+        if claims is None:
+            self.caller.assume(None, (), request_id)
+        else:
+            self.caller.assume(claims["sub"], claims["roles"], request_id)
+
+    def _arguments(self, request, route, path_args, max_body_bytes):
+        kwargs = {}
+        if route.upload_max_bytes:
+            kwargs.update(upload_of(request, route.upload_max_bytes))
+        elif route.body is not None:
+            kwargs.update(load(BODY_SCHEMAS[route], json_body_of(request, max_body_bytes)))
+        elif request.content_length and request.content_length > max_body_bytes:
+            json_body_of(request, max_body_bytes)  # raises 413
+        if route.query is not None:
+            query = load(QUERY_SCHEMAS[route], query_of(request))
+            if route.token_in_query:
+                query.pop("token", None)
+            kwargs.update(query)
+        kwargs.update(path_args)
+        return kwargs
+
+    # -- answered by the gateway itself ----------------------------------------
+
+    def local_health(self, calls, settings):
+        return {"status": "ok", "service": self.name, "version": VERSION}
+
+    def local_openapi(self, calls, settings):
+        return OPENAPI
+
+    def local_docs(self, calls, settings):
+        return Response(SWAGGER_UI, content_type="text/html; charset=utf-8")
+
+    def local_admin_health(self, calls, settings):
+        report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
+        report["gateway"] = self.local_health(calls, settings)
+        return report
+
+    def local_admin_dashboard(self, calls, settings):
+        return admin.dashboard(calls, float(settings.get("HEALTH_TIMEOUT", 2)) * 2)
+
+    def local_admin_settings(self, calls, settings):
+        return admin.all_settings(calls, float(settings.get("HEALTH_TIMEOUT", 2)) * 2)
+
+    def local_admin_setting(self, calls, settings, key):
+        return admin.one_setting(calls, key)
+
+    def local_admin_update_setting(self, calls, settings, key, value):
+        return admin.change_setting(calls, key, value)
