@@ -1,0 +1,113 @@
+"""Creating, changing and removing user profiles and their roles."""
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from common.exceptions import Conflict, NotFound, ValidationError
+from common.ids import parse_uuid
+from common.roles import ADMIN, normalize_roles
+from users.models import ACTIVE, User, UserRole
+
+PROFILE_FIELDS = ("name", "bio", "avatar_url", "timezone", "locale")
+
+
+def get_user(session, user_id, for_update=False):
+    query = select(User).where(User.id == parse_uuid(user_id))
+    if for_update:
+        query = query.with_for_update()
+    user = session.scalars(query).first()
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+def find_by_email(session, email):
+    return session.scalars(select(User).where(User.email == email.strip().lower())).first()
+
+
+def add_user(session, email, name, username=None, roles=("learner",), status=ACTIVE, provider="local", **profile):
+    """Insert a profile; the unique email/username constraints settle concurrent duplicates (409)."""
+    email = email.strip().lower()
+    user = User(
+        email=email,
+        username=None if username is None else username.lower(),
+        name=name or (username or email.split("@")[0]),
+        provider=provider,
+        status=status,
+        **{key: value for key, value in profile.items() if key in PROFILE_FIELDS},
+    )
+    user.role_rows = [UserRole(role=role) for role in normalize_roles(roles)]
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("An account with this email or username already exists") from None
+    return user
+
+
+def update_profile(user, changes):
+    for key, value in changes.items():
+        if key in PROFILE_FIELDS or key == "status":
+            setattr(user, key, value)
+    return user
+
+
+def count_admins(session):
+    return session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == ADMIN))
+
+
+def ensure_not_last_admin(session, user):
+    if ADMIN in user.roles and count_admins(session) <= 1:
+        raise Conflict("The platform's last admin cannot lose the admin role or be removed")
+
+
+def set_roles(session, user, roles):
+    roles = normalize_roles(roles)
+    if ADMIN not in roles:
+        ensure_not_last_admin(session, user)
+    user.role_rows = [row for row in user.role_rows if row.role in roles] + [
+        UserRole(role=role) for role in roles if role not in user.roles
+    ]
+    return roles
+
+
+def check_self_registration_role(role):
+    roles = normalize_roles([role])
+    if roles != ["learner"]:
+        raise ValidationError(
+            "Self-registration creates learners; an admin grants other roles", {"role": ["must be learner"]}
+        )
+    return roles
+
+
+LINK_REFUSED = (
+    "An account with this email already exists; the provider has not verified the email, so it cannot be linked."
+    " Sign in with your password, or verify the email at the provider first"
+)
+
+
+def find_or_create_external(session, provider, provider_id, email, email_verified, name):
+    """``(user, outcome)`` for an outside identity: "found" by provider and provider_id, "linked" to the
+    account holding a provider-verified email, or "created" (active, with provider and provider_id set).
+    An existing account is never handed to an unverified email (409)."""
+    user = session.scalars(select(User).where(User.provider == provider, User.provider_id == provider_id)).first()
+    if user is not None:
+        return user, "found"
+    user = find_by_email(session, email)
+    if user is not None:
+        if not email_verified:
+            raise Conflict(LINK_REFUSED)
+        return user, "linked"
+    try:
+        user = add_user(session, email, name, roles=("learner",), status=ACTIVE, provider=provider)
+        user.provider_id = provider_id
+        session.flush()
+    except (Conflict, IntegrityError):
+        # The same identity's concurrent first sign-in created it (the unique constraints settled it).
+        session.rollback()
+        user = session.scalars(select(User).where(User.provider == provider, User.provider_id == provider_id)).first()
+        if user is None:
+            raise Conflict("An account with this email already exists") from None
+        return user, "found"
+    return user, "created"

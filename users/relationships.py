@@ -1,0 +1,56 @@
+"""Who follows whom."""
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from common.exceptions import ValidationError
+from common.pagination import offset_of
+from users.models import Follow, User
+
+
+def follow(session, follower_id, followee_id):
+    """True when a new follow was made; following twice is harmless."""
+    if follower_id == followee_id:
+        raise ValidationError("You cannot follow yourself", {"user_id": ["is you"]})
+    if session.get(Follow, (follower_id, followee_id)) is not None:
+        return False
+    session.add(Follow(follower_id=follower_id, followee_id=followee_id))
+    try:
+        session.flush()
+    except IntegrityError:  # the same follow made concurrently
+        session.rollback()
+        return False
+    return True
+
+
+def unfollow(session, follower_id, followee_id):
+    result = session.execute(delete(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id))
+    return result.rowcount > 0
+
+
+def _page(session, join_on, where, page, page_size):
+    total = session.scalar(select(func.count()).select_from(Follow).where(where))
+    users = session.scalars(
+        select(User)
+        .join(Follow, join_on)
+        .where(where)
+        .order_by(Follow.created_at.desc())
+        .offset(offset_of(page, page_size))
+        .limit(page_size)
+    ).all()
+    return users, total
+
+
+def followers(session, user_id, page, page_size):
+    return _page(session, Follow.follower_id == User.id, Follow.followee_id == user_id, page, page_size)
+
+
+def following(session, user_id, page, page_size):
+    return _page(session, Follow.followee_id == User.id, Follow.follower_id == user_id, page, page_size)
+
+
+def counts(session, user_id):
+    return {
+        "followers": session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user_id)),
+        "following": session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)),
+    }

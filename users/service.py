@@ -1,0 +1,351 @@
+"""The users service: profiles, registration, roles, follows, preferences. Entrypoints only."""
+
+from nameko.rpc import RpcProxy
+from nameko_sqlalchemy import Database
+from sqlalchemy import func, select
+
+from common import events, service_base
+from common.clock import isoformat, utcnow
+from common.context import Caller
+from common.events import DomainEvents
+from common.exceptions import NotFound, ValidationError
+from common.pagination import PageQuerySchema, page_of
+from common.roles import ADMIN
+from common.rpc import rpc
+from common.runtime_settings import RuntimeSettings, Setting
+from common.validation import load
+from users import accounts, directory, preferences, relationships
+from users.models import ACTIVE, PENDING, Base, User, UserRole
+from users.schemas import (
+    AdminUpdateSchema,
+    ConfirmRegistrationSchema,
+    CreateUserSchema,
+    ExternalProfileSchema,
+    PreferencesSchema,
+    ProfileFieldsSchema,
+    RegisterSchema,
+    RolesSchema,
+    SearchSchema,
+    UserListSchema,
+    full_profile,
+    public_profile,
+)
+
+SETTINGS = {
+    "require_email_confirmation": Setting(True, "Self-registered users must confirm their email before logging in"),
+}
+
+CONFIRMATION_SENT = "If the account is waiting for confirmation, a new code has been sent"
+
+
+class UsersService(service_base.PlatformService):
+    name = "users"
+
+    db = Database(Base)
+    caller = Caller()
+    settings = RuntimeSettings(SETTINGS)
+    events = DomainEvents()
+    auth = RpcProxy("auth")
+
+    def _create_account(self, data, roles, status, confirmed):
+        """Profile first (its unique constraints settle races), then the identity in auth."""
+        session = self.db.session
+        user = accounts.add_user(
+            session,
+            data["email"],
+            data.get("name"),
+            username=data.get("username"),
+            roles=roles,
+            status=status,
+            **{key: data[key] for key in accounts.PROFILE_FIELDS if key in data and key != "name"},
+        )
+        try:
+            identity = self.auth.create_identity(
+                user_id=str(user.id),
+                email=user.email,
+                username=user.username,
+                password=data.get("password"),
+                confirmed=confirmed,
+            )
+        except Exception:
+            session.rollback()  # no profile without an identity
+            raise
+        try:
+            session.commit()
+        except Exception:
+            self.auth.delete_identity(str(user.id))
+            raise
+        return user, identity["confirmation_code"]
+
+    def _view(self, user):
+        if self.caller.is_admin or self.caller.user_id == str(user.id):
+            return full_profile(user)
+        return public_profile(user)
+
+    # -- registration ------------------------------------------------------
+
+    @rpc
+    def register(self, **payload):
+        data = load(RegisterSchema(), payload)
+        roles = accounts.check_self_registration_role(data.pop("role"))
+        needs_code = self.settings["require_email_confirmation"]
+        user, code = self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
+        self.events(
+            events.USER_REGISTERED,
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            username=user.username,
+            requires_confirmation=needs_code,
+            confirmation_code=code,
+        )
+        message = "Check your email for the confirmation code" if needs_code else "Registered; you can log in"
+        return {"message": message, "user_id": str(user.id), "user": full_profile(user)}
+
+    @rpc
+    def confirm_registration(self, **payload):
+        data = load(ConfirmRegistrationSchema(), payload)
+        session = self.db.session
+        user = accounts.find_by_email(session, data["email"])
+        if user is None or user.status != PENDING:
+            raise ValidationError("The code is not valid or has expired", {"code": ["invalid or expired"]})
+        self.auth.confirm_identity(str(user.id), data["code"])
+        user.status = ACTIVE
+        session.commit()
+        self.events(events.USER_CONFIRMED, user_id=user.id, email=user.email)
+        return {"message": "Your account is confirmed; you can log in", "user": full_profile(user)}
+
+    @rpc
+    def resend_confirmation(self, email):
+        user = accounts.find_by_email(self.db.session, str(email))
+        if user is not None and user.status == PENDING:
+            code = self.auth.new_confirmation_code(str(user.id))["confirmation_code"]
+            self.events(
+                events.USER_REGISTERED,
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                username=user.username,
+                requires_confirmation=True,
+                confirmation_code=code,
+                resent=True,
+            )
+        return {"message": CONFIRMATION_SENT}
+
+    # -- the caller's own profile -------------------------------------------
+
+    @rpc
+    def get_profile(self):
+        user = accounts.get_user(self.db.session, self.caller.require_user())
+        profile = full_profile(user)
+        profile.update(relationships.counts(self.db.session, user.id))
+        return profile
+
+    @rpc
+    def update_profile(self, **payload):
+        changes = load(ProfileFieldsSchema(), payload)
+        session = self.db.session
+        user = accounts.update_profile(accounts.get_user(session, self.caller.require_user()), changes)
+        session.commit()
+        self.events(events.USER_UPDATED, user_id=user.id, fields=sorted(changes))
+        return full_profile(user)
+
+    @rpc
+    def get_preferences(self):
+        user = accounts.get_user(self.db.session, self.caller.require_user())
+        return preferences.read(self.db.session, user.id)
+
+    @rpc
+    def update_preferences(self, **payload):
+        changes = load(PreferencesSchema(), payload)
+        session = self.db.session
+        user = accounts.get_user(session, self.caller.require_user())
+        merged = preferences.merge(session, user.id, changes)
+        session.commit()
+        return merged
+
+    # -- anyone's profile ----------------------------------------------------
+
+    @rpc
+    def get_user(self, user_id):
+        session = self.db.session
+        user = accounts.get_user(session, user_id)
+        profile = self._view(user)
+        profile.update(relationships.counts(session, user.id))
+        return profile
+
+    @rpc
+    def sso_profile(self, **payload):
+        """Internal: auth's SSO sign-in finds, links or creates the profile of an outside identity."""
+        data = load(ExternalProfileSchema(), payload)
+        session = self.db.session
+        user, outcome = accounts.find_or_create_external(
+            session, data["provider"], data["provider_id"], data["email"], data["email_verified"], data["name"]
+        )
+        session.commit()
+        if outcome == "created":
+            self.events(
+                events.USER_REGISTERED,
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                username=user.username,
+                requires_confirmation=False,
+                confirmation_code=None,
+                provider=user.provider,
+            )
+        return {"user": full_profile(user), "outcome": outcome}
+
+    @rpc
+    def get_account(self, user_id):
+        """Internal (auth's login and refresh): the full profile, or None."""
+        try:
+            return full_profile(accounts.get_user(self.db.session, user_id))
+        except NotFound:
+            return None
+
+    @rpc
+    def search_users(self, **payload):
+        self.caller.require_user()
+        query = load(SearchSchema(), payload)
+        users, total = directory.find_users(
+            self.db.session,
+            query["page"],
+            query["page_size"],
+            text=query["query"],
+            role=query["role"],
+            status=ACTIVE,
+            match_email=self.caller.is_admin,  # others' emails are not searchable
+        )
+        return page_of([self._view(user) for user in users], total, query["page"], query["page_size"])
+
+    # -- admin ---------------------------------------------------------------
+
+    @rpc
+    def list_users(self, **payload):
+        self.caller.require_role(ADMIN)
+        query = load(UserListSchema(), payload)
+        users, total = directory.find_users(
+            self.db.session,
+            query["page"],
+            query["page_size"],
+            text=query["q"],
+            role=query["role"],
+            status=query["status"],
+        )
+        return page_of([full_profile(user) for user in users], total, query["page"], query["page_size"])
+
+    @rpc
+    def create_user(self, **payload):
+        """Admin (or operator) creates an account that is active at once."""
+        self.caller.require_role(ADMIN)
+        data = load(CreateUserSchema(), payload)
+        user, _ = self._create_account(data, data["roles"], data["status"], confirmed=True)
+        self.events(
+            events.USER_REGISTERED,
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            username=user.username,
+            requires_confirmation=False,
+            confirmation_code=None,
+            created_by=self.caller.user_id,
+        )
+        return full_profile(user)
+
+    @rpc
+    def update_user(self, user_id, **payload):
+        self.caller.require_role(ADMIN)
+        changes = load(AdminUpdateSchema(), payload)
+        session = self.db.session
+        user = accounts.get_user(session, user_id, for_update=True)
+        if changes.get("status", ACTIVE) != ACTIVE:
+            accounts.ensure_not_last_admin(session, user)
+        accounts.update_profile(user, changes)
+        session.commit()
+        self.events(events.USER_UPDATED, user_id=user.id, fields=sorted(changes), by=self.caller.user_id)
+        return full_profile(user)
+
+    @rpc
+    def delete_user(self, user_id):
+        self.caller.require_role(ADMIN)
+        session = self.db.session
+        user = accounts.get_user(session, user_id, for_update=True)
+        accounts.ensure_not_last_admin(session, user)
+        email = user.email
+        session.delete(user)
+        session.flush()
+        self.auth.delete_identity(str(user.id))
+        session.commit()
+        self.events(events.USER_DELETED, user_id=user_id, email=email, by=self.caller.user_id)
+        return {"deleted": True, "user_id": str(user_id)}
+
+    @rpc
+    def get_roles(self, user_id):
+        user = accounts.get_user(self.db.session, user_id)
+        return {"user_id": str(user.id), "roles": user.roles}
+
+    @rpc
+    def set_roles(self, user_id, **payload):
+        self.caller.require_role(ADMIN)
+        data = load(RolesSchema(), payload)
+        session = self.db.session
+        # Locking the admin role rows keeps two concurrent demotions from removing the last admin.
+        session.scalars(select(UserRole).where(UserRole.role == ADMIN).with_for_update()).all()
+        user = accounts.get_user(session, user_id, for_update=True)
+        before = user.roles
+        roles = accounts.set_roles(session, user, data["roles"])
+        session.commit()
+        self.events(events.USER_ROLES_CHANGED, user_id=user.id, before=before, after=roles, by=self.caller.user_id)
+        return {"user_id": str(user.id), "roles": roles}
+
+    # -- relationships ---------------------------------------------------------
+
+    @rpc
+    def follow(self, user_id):
+        return self._set_following(user_id, relationships.follow, events.USER_FOLLOWED, following=True)
+
+    @rpc
+    def unfollow(self, user_id):
+        return self._set_following(user_id, relationships.unfollow, events.USER_UNFOLLOWED, following=False)
+
+    def _set_following(self, user_id, change, event_type, following):
+        session = self.db.session
+        me = accounts.get_user(session, self.caller.require_user())
+        other = accounts.get_user(session, user_id)
+        changed = change(session, me.id, other.id)
+        session.commit()
+        if changed:  # following twice, or unfollowing a stranger, is harmless and silent
+            self.events(event_type, user_id=me.id, followee_id=str(other.id))
+        return {"following": following, "user_id": str(other.id)}
+
+    @rpc
+    def list_followers(self, user_id, **payload):
+        return self._follow_page(relationships.followers, user_id, payload)
+
+    @rpc
+    def list_following(self, user_id, **payload):
+        return self._follow_page(relationships.following, user_id, payload)
+
+    def _follow_page(self, lister, user_id, payload):
+        self.caller.require_user()
+        query = load(PageQuerySchema(), payload)
+        session = self.db.session
+        user = accounts.get_user(session, user_id)
+        users, total = lister(session, user.id, query["page"], query["page_size"])
+        return page_of([public_profile(other) for other in users], total, query["page"], query["page_size"])
+
+    # -- admin dashboard ---------------------------------------------------------
+
+    @rpc
+    def stats(self):
+        self.caller.require_role(ADMIN)
+        session = self.db.session
+        by_status = dict(session.execute(select(User.status, func.count()).group_by(User.status)).all())
+        by_role = dict(session.execute(select(UserRole.role, func.count()).group_by(UserRole.role)).all())
+        return {
+            "users": sum(by_status.values()),
+            "by_status": by_status,
+            "by_role": by_role,
+            "generated_at": isoformat(utcnow()),
+        }
