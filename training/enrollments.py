@@ -1,0 +1,85 @@
+"""Enrollments: one per learner and course (a unique index settles concurrent requests)."""
+
+import pymongo
+from pymongo.errors import DuplicateKeyError
+
+from common.clock import isoformat, utcnow
+from common.exceptions import NotFound, ValidationError
+from training import courses
+from training.store import COURSES, ENROLLMENTS, new_id
+
+ACTIVE = "active"
+COMPLETED = "completed"
+
+
+def enroll(db, user_id, course):
+    """(enrollment, created): enrolling again returns the existing enrollment."""
+    if course["status"] != courses.PUBLISHED:
+        raise ValidationError("Only published courses take enrollments", {"course_id": ["not published"]})
+    now = utcnow()
+    enrollment = {
+        "_id": new_id(),
+        "user_id": user_id,
+        "course_id": course["_id"],
+        "status": ACTIVE,
+        "completed_lesson_ids": [],
+        "progress": 0.0,
+        "enrolled_at": now,
+        "last_activity_at": now,
+        "completed_at": None,
+    }
+    try:
+        db[ENROLLMENTS].insert_one(enrollment)
+    except DuplicateKeyError:
+        return find(db, user_id, course["_id"]), False
+    return enrollment, True
+
+
+def find(db, user_id, course_id):
+    return db[ENROLLMENTS].find_one({"user_id": user_id, "course_id": str(course_id)})
+
+
+def require(db, user_id, course_id):
+    enrollment = find(db, user_id, course_id)
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course")
+    return enrollment
+
+
+def unenroll(db, user_id, course_id):
+    return db[ENROLLMENTS].delete_one({"user_id": user_id, "course_id": str(course_id)}).deleted_count > 0
+
+
+def touch(db, enrollment_id):
+    db[ENROLLMENTS].update_one({"_id": enrollment_id}, {"$set": {"last_activity_at": utcnow()}})
+
+
+def view(enrollment, course=None):
+    result = {
+        "id": enrollment["_id"],
+        "user_id": enrollment["user_id"],
+        "course_id": enrollment["course_id"],
+        "status": enrollment["status"],
+        "progress": enrollment["progress"],
+        "completed_lesson_ids": list(enrollment.get("completed_lesson_ids", [])),
+        "enrolled_at": isoformat(enrollment["enrolled_at"]),
+        "last_activity_at": isoformat(enrollment.get("last_activity_at")),
+        "completed_at": isoformat(enrollment.get("completed_at")),
+    }
+    if course is not None:
+        result["course"] = courses.course_view(course, with_modules=False)
+    return result
+
+
+def mine(db, user_id, offset, limit):
+    selector = {"user_id": user_id}
+    total = db[ENROLLMENTS].count_documents(selector)
+    rows = list(
+        db[ENROLLMENTS]
+        .find(selector)
+        .sort([("enrolled_at", pymongo.DESCENDING), ("_id", pymongo.ASCENDING)])
+        .skip(offset)
+        .limit(limit)
+    )
+    by_id = {course["_id"]: course for course in db[COURSES].find({"_id": {"$in": [row["course_id"] for row in rows]}})}
+    return [view(row, by_id.get(row["course_id"])) for row in rows], total

@@ -1,0 +1,116 @@
+"""Seed 003's play/pause watch time, accumulated per learner, video and day.
+
+A play opens a session (``start_time``); a pause closes the open session
+(``end_time``, ``watchtime_seconds``) and adds its length to the day's total.
+The pause is a conditional update on the open session it read, so a doubled
+or concurrent pause is counted once; a pause with no open play, a negative or
+absurd length, or a length that disagrees with the two times is refused.
+"""
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from common.clock import isoformat, utcnow
+from common.exceptions import ValidationError
+from training.store import WATCH, new_id
+
+MAX_SESSION_SECONDS = 12 * 3600
+# Slack for players reporting a few seconds more than the video's length or than end - start.
+TOLERANCE_SECONDS = 5
+
+
+def seconds_of(hhmmss):
+    hours, minutes, seconds = (int(part) for part in hhmmss.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def hhmmss(total_seconds):
+    total_seconds = int(total_seconds)
+    return f"{total_seconds // 3600:02d}:{total_seconds % 3600 // 60:02d}:{total_seconds % 60:02d}"
+
+
+def day_of(moment):
+    return moment.date().isoformat()
+
+
+def play(db, user_id, lesson, course_id, start_time, now=None):
+    now = now or utcnow()
+    key = {"user_id": user_id, "video_id": lesson["id"], "date": day_of(now)}
+    update = {
+        "$set": {"start_time": start_time, "playing": True, "play_started_at": now, "updated_at": now},
+        "$setOnInsert": {
+            "_id": new_id(),
+            "course_id": course_id,
+            "watch_seconds": 0,
+            "sessions": 0,
+            "end_time": None,
+            "created_at": now,
+        },
+    }
+    for _ in range(2):  # two first plays at once: the loser of the upsert race updates the winner's record
+        try:
+            return db[WATCH].find_one_and_update(key, update, upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            continue
+    raise ValidationError("Could not record the play; try again", {})
+
+
+def session_length(start_time, end_time, reported, video_seconds):
+    """The seconds a pause adds, or a ValidationError saying why the pause is refused."""
+    computed = seconds_of(end_time) - seconds_of(start_time)
+    if computed < 0:
+        raise ValidationError("end_time is before the play's start_time", {"end_time": ["before start_time"]})
+    length = computed if reported is None else reported
+    if length < 0:
+        raise ValidationError("Watch time cannot be negative", {"watchtime_seconds": ["negative"]})
+    if reported is not None and abs(reported - computed) > TOLERANCE_SECONDS:
+        raise ValidationError(
+            "watchtime_seconds does not match end_time - start_time",
+            {"watchtime_seconds": [f"expected about {computed}"]},
+        )
+    limit = MAX_SESSION_SECONDS if not video_seconds else video_seconds + TOLERANCE_SECONDS
+    if length > limit:
+        raise ValidationError(
+            "The watch time is longer than the video allows", {"watchtime_seconds": [f"at most {limit}"]}
+        )
+    return length
+
+
+def pause(db, user_id, lesson, end_time, reported, now=None):
+    now = now or utcnow()
+    key = {"user_id": user_id, "video_id": lesson["id"], "date": day_of(now)}
+    record = db[WATCH].find_one(key)
+    if record is None or not record.get("playing"):
+        raise ValidationError("Pause without a play: send start_time first", {"end_time": ["no open play"]})
+    length = session_length(record["start_time"], end_time, reported, lesson.get("duration_seconds") or 0)
+    closed = db[WATCH].find_one_and_update(
+        dict(key, playing=True, play_started_at=record["play_started_at"]),
+        {
+            "$set": {"playing": False, "end_time": end_time, "updated_at": now},
+            "$inc": {"watch_seconds": length, "sessions": 1},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    if closed is None:
+        raise ValidationError("Pause without a play: this session was already closed", {"end_time": ["no open play"]})
+    return closed, length
+
+
+def view(record):
+    return {
+        "id": record["_id"],
+        "video_id": record["video_id"],
+        "course_id": record.get("course_id"),
+        "date": record["date"],
+        "start_time": record.get("start_time"),
+        "end_time": record.get("end_time"),
+        "playing": bool(record.get("playing")),
+        "sessions": record.get("sessions", 0),
+        "watch_seconds": record.get("watch_seconds", 0),
+        "watch_time": hhmmss(record.get("watch_seconds", 0)),
+        "updated_at": isoformat(record.get("updated_at")),
+    }
+
+
+def for_video(db, user_id, video_id):
+    return [view(record) for record in db[WATCH].find({"user_id": user_id, "video_id": video_id}).sort("date", -1)]
