@@ -1,0 +1,52 @@
+"""Reminders: once per registrant, before the start, never twice.
+
+Each due registration is claimed with a conditional UPDATE (``reminded_at IS
+NULL``) committed before the event is published, so a second replica or a
+restart finds nothing left to claim. A crash between commit and publish loses
+that one reminder rather than sending it twice (at most once, by design).
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from events.models import REGISTERED, SCHEDULED, Event, Registration
+
+
+def due(session, now, lead_minutes):
+    """(registration id, event) pairs whose event starts within the lead time and were not reminded."""
+    horizon = now + timedelta(minutes=lead_minutes)
+    return session.execute(
+        select(Registration.id, Event)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.status == REGISTERED,
+            Registration.reminded_at.is_(None),
+            Event.status == SCHEDULED,
+            Event.starts_at > now,
+            Event.starts_at <= horizon,
+        )
+        .order_by(Event.starts_at)
+    ).all()
+
+
+def claim(session, registration_id, now):
+    """Mark one registration reminded; True only for the one caller that changed it."""
+    result = session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.reminded_at.is_(None))
+        .values(reminded_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def send_due(session, now, lead_minutes, publish):
+    """Claim and publish every due reminder; returns how many were sent here."""
+    sent = 0
+    for registration_id, event in due(session, now, lead_minutes):
+        user_id = session.scalar(select(Registration.user_id).where(Registration.id == registration_id))
+        if claim(session, registration_id, now):
+            publish(event, user_id)
+            sent += 1
+    return sent
