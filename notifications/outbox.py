@@ -1,0 +1,296 @@
+"""From an event to delivered messages: the inbox, the outbox, retries with backoff, digests.
+
+Plain functions over the MongoDB database, testable without Nameko. Every
+step is safe to repeat and to run on several replicas at once:
+
+* an event is recorded in ``inbox`` under its event_id; a redelivered event that
+  was fully handled is recognised and changes nothing;
+* its messages are inserted under a unique key (event, user, channel), so a
+  second run of the same event cannot add a second message;
+* a message is sent only by whoever claims it (``find_one_and_update`` moving its
+  ``next_attempt_at`` forward by a lease), so two workers never send it both;
+* a failed send is recorded with its error and tried again after a growing delay,
+  until it succeeds, fails permanently, or uses up its attempts (kept as ``failed``).
+"""
+
+import uuid
+from datetime import timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from common.clock import as_utc, isoformat
+from notifications import preferences as prefs
+from notifications.channels import DeliveryFailed
+from notifications.store import INBOX, NOTIFICATIONS, PREFERENCES
+
+PENDING = "pending"  # waiting to be sent (first time or again)
+SENT = "sent"
+FAILED = "failed"  # failed for good; kept with its error
+QUEUED = "queued"  # waiting for its digest
+DIGESTED = "digested"  # went out inside a digest
+DELIVERED = "delivered"  # in-app: stored is delivered
+
+RECEIVED = "received"
+PROCESSED = "processed"
+
+# How long a claimed message is left to its sender before someone may try it again.
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF_SECONDS = 6 * 3600
+REDACTED = "[sent; the code is not kept]"
+
+
+def backoff(attempts, base_seconds):
+    """Seconds to wait after the ``attempts``-th failure: base, 2*base, 4*base... capped."""
+    return min(base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def next_digest_at(now, frequency):
+    """Digests go out at the start of the next UTC day (daily) or the next Monday (weekly)."""
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if frequency == prefs.DAILY:
+        return start_of_day + timedelta(days=1)
+    return start_of_day + timedelta(days=7 - start_of_day.weekday())
+
+
+# -- the inbox ------------------------------------------------------------------
+
+
+def receive(db, event, now):
+    """Record ``event``; False when it was already handled (a redelivery)."""
+    try:
+        db[INBOX].insert_one(
+            {
+                "_id": event["event_id"],
+                "event": event,
+                "event_type": event.get("event_type"),
+                "status": RECEIVED,
+                "received_at": now,
+            }
+        )
+        return True
+    except DuplicateKeyError:
+        # Handled before, or started and interrupted: finish it (every step below is idempotent).
+        return db[INBOX].find_one({"_id": event["event_id"]}, {"status": 1})["status"] != PROCESSED
+
+
+def mark_processed(db, event_id, now):
+    db[INBOX].update_one({"_id": event_id}, {"$set": {"status": PROCESSED, "processed_at": now}})
+
+
+def stale_events(db, now, age=LEASE, limit=100):
+    """Events received but not processed for a while (their handler died): to handle again."""
+    cursor = db[INBOX].find({"status": RECEIVED, "received_at": {"$lte": now - age}}).limit(limit)
+    return [doc["event"] for doc in cursor]
+
+
+# -- preferences ------------------------------------------------------------------
+
+
+def read_preferences(db, user_id):
+    return prefs.effective(db[PREFERENCES].find_one({"_id": str(user_id)}))
+
+
+def save_preferences(db, user_id, changes, now):
+    update = {"updated_at": now}
+    for category, channels in (changes.get("categories") or {}).items():
+        for channel, frequency in channels.items():
+            update[f"categories.{category}.{channel}"] = frequency
+    for key in ("phone", "push_endpoint"):
+        if key in changes:
+            update[key] = changes[key]
+    db[PREFERENCES].update_one({"_id": str(user_id)}, {"$set": update}, upsert=True)
+    return read_preferences(db, user_id)
+
+
+# -- building the messages of an event ----------------------------------------------
+
+
+def plan(event, message, user_id, table, email, now):
+    """The notification documents for one user: one per channel their preferences choose."""
+    documents = []
+    addresses = {prefs.EMAIL: email, prefs.SMS: table.get("phone"), prefs.PUSH: table.get("push_endpoint")}
+    for channel, frequency in prefs.channels_for(table, message.category, message.secret).items():
+        if channel != prefs.IN_APP and not addresses.get(channel):
+            continue
+        document = {
+            "_id": uuid.uuid4().hex,
+            "key": f"{event['event_id']}:{user_id}:{channel}",
+            "event_id": event["event_id"],
+            "event_type": event["event_type"],
+            "category": message.category,
+            "user_id": str(user_id),
+            "channel": channel,
+            "address": addresses.get(channel),
+            "subject": message.subject,
+            "text": message.text,
+            "secret": message.secret,
+            "course_id": event.get("course_id"),
+            "frequency": frequency,
+            "attempt_count": 0,
+            "attempts": [],
+            "created_at": now,
+        }
+        if channel == prefs.IN_APP:
+            document.update(status=DELIVERED, read_at=None, frequency=prefs.IMMEDIATELY)
+        elif frequency == prefs.IMMEDIATELY:
+            document.update(status=PENDING, next_attempt_at=now)
+        else:
+            document.update(status=QUEUED, due_at=next_digest_at(now, frequency))
+        documents.append(document)
+    return documents
+
+
+def store(db, documents):
+    """Insert what is new; documents whose key exists already (an event handled twice) are skipped."""
+    if not documents:
+        return []
+    try:
+        db[NOTIFICATIONS].insert_many(documents, ordered=False)
+        return documents
+    except BulkWriteError as exc:
+        duplicates = {error["index"] for error in exc.details.get("writeErrors", []) if error.get("code") == 11000}
+        if len(duplicates) != len(exc.details.get("writeErrors", [])):
+            raise
+        return [doc for index, doc in enumerate(documents) if index not in duplicates]
+
+
+def due_to_send(db, event_id):
+    """The ids of an event's messages still waiting to be sent (new ones and those of an interrupted run)."""
+    return [doc["_id"] for doc in db[NOTIFICATIONS].find({"event_id": event_id, "status": PENDING}, {"_id": 1})]
+
+
+# -- sending -------------------------------------------------------------------
+
+
+def claim(db, notification_id, now, lease=LEASE):
+    return db[NOTIFICATIONS].find_one_and_update(
+        {"_id": notification_id, "status": PENDING, "next_attempt_at": {"$lte": now}},
+        {"$set": {"next_attempt_at": now + lease}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def claim_next_due(db, now, lease=LEASE):
+    return db[NOTIFICATIONS].find_one_and_update(
+        {"status": PENDING, "next_attempt_at": {"$lte": now}},
+        {"$set": {"next_attempt_at": now + lease}},
+        sort=[("next_attempt_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def attempt(db, document, senders, now, max_attempts, backoff_seconds):
+    """Send one claimed message once; record the outcome. Returns its new status."""
+    sender = senders[document["channel"]]
+    attempts = document.get("attempt_count", 0) + 1
+    try:
+        provider_id = sender.send(document["address"], document["subject"], document["text"], document["_id"])
+    except DeliveryFailed as exc:
+        final = exc.permanent or attempts >= max_attempts
+        status = FAILED if final else PENDING
+        changes = {"status": status, "attempt_count": attempts, "last_error": str(exc)}
+        if final:
+            changes["failed_at"] = now
+        else:
+            changes["next_attempt_at"] = now + timedelta(seconds=backoff(attempts, backoff_seconds))
+        db[NOTIFICATIONS].update_one(
+            {"_id": document["_id"]},
+            {"$set": changes, "$push": {"attempts": {"at": now, "error": str(exc), "status_code": exc.status}}},
+        )
+        return status
+    changes = {"status": SENT, "attempt_count": attempts, "sent_at": now, "provider_message_id": provider_id}
+    if document.get("secret"):
+        changes["text"] = REDACTED
+    db[NOTIFICATIONS].update_one(
+        {"_id": document["_id"]},
+        {"$set": changes, "$push": {"attempts": {"at": now, "error": None, "status_code": None}}},
+    )
+    return SENT
+
+
+# -- digests --------------------------------------------------------------------
+
+
+def due_digest_groups(db, now):
+    """``{(user_id, channel, address, due_at): [documents]}`` of queued messages whose digest is due."""
+    groups = {}
+    for doc in db[NOTIFICATIONS].find({"status": QUEUED, "due_at": {"$lte": now}}).sort("created_at", 1):
+        key = (doc["user_id"], doc["channel"], doc["address"], as_utc(doc["due_at"]))
+        groups.setdefault(key, []).append(doc)
+    return groups
+
+
+def make_digest(db, user_id, channel, address, due_at, items, now):
+    """One pending message carrying ``items``; the items are marked as digested. Safe to repeat."""
+    key = f"digest:{user_id}:{channel}:{isoformat(due_at)}"
+    lines = [f"- {item['subject']}: {item['text']}" for item in items]
+    digest = {
+        "_id": uuid.uuid4().hex,
+        "key": key,
+        "event_id": None,
+        "event_type": "DIGEST",
+        "category": "digest",
+        "user_id": user_id,
+        "channel": channel,
+        "address": address,
+        "subject": f"Your digest: {len(items)} update{'s' if len(items) != 1 else ''}",
+        "text": "\n".join(lines),
+        "secret": False,
+        "frequency": prefs.IMMEDIATELY,
+        "status": PENDING,
+        "next_attempt_at": now,
+        "attempt_count": 0,
+        "attempts": [],
+        "created_at": now,
+        "item_ids": [item["_id"] for item in items],
+    }
+    try:
+        db[NOTIFICATIONS].insert_one(digest)
+    except DuplicateKeyError:
+        digest = db[NOTIFICATIONS].find_one({"key": key})
+    db[NOTIFICATIONS].update_many(
+        {"_id": {"$in": digest["item_ids"]}, "status": QUEUED},
+        {"$set": {"status": DIGESTED, "digest_id": digest["_id"]}},
+    )
+    return digest
+
+
+# -- views -------------------------------------------------------------------------
+
+
+def public_view(doc):
+    view = {
+        "id": doc["_id"],
+        "event_type": doc.get("event_type"),
+        "category": doc.get("category"),
+        "channel": doc.get("channel"),
+        "subject": doc.get("subject"),
+        "text": doc.get("text"),
+        "course_id": doc.get("course_id"),
+        "created_at": isoformat(doc.get("created_at")),
+    }
+    if doc.get("channel") == prefs.IN_APP:
+        view["read"] = doc.get("read_at") is not None
+        view["read_at"] = isoformat(doc.get("read_at"))
+    return view
+
+
+def delivery_view(doc):
+    view = public_view(doc)
+    view.update(
+        user_id=doc.get("user_id"),
+        event_id=doc.get("event_id"),
+        address=doc.get("address"),
+        status=doc.get("status"),
+        frequency=doc.get("frequency"),
+        attempt_count=doc.get("attempt_count", 0),
+        attempts=[
+            {"at": isoformat(item.get("at")), "error": item.get("error"), "status_code": item.get("status_code")}
+            for item in doc.get("attempts", [])
+        ],
+        last_error=doc.get("last_error"),
+        sent_at=isoformat(doc.get("sent_at")),
+        next_attempt_at=isoformat(doc.get("next_attempt_at")) if doc.get("status") == PENDING else None,
+    )
+    return view

@@ -1,0 +1,160 @@
+"""What each domain event becomes: a category, a subject and a text, rendered from the event.
+
+Which services publish which events is the subscription table (``SUBSCRIPTIONS``);
+the service subscribes to every row of it. An event without a template here
+(``USER_LOGGED_IN``...) produces no message.
+"""
+
+from dataclasses import dataclass
+
+from common import events as e
+
+SECURITY = "security"
+ACCOUNT = "account"
+LEARNING = "learning"
+COACHING = "coaching"
+EVENTS = "events"
+ACHIEVEMENTS = "achievements"
+SOCIAL = "social"
+ANNOUNCEMENTS = "announcements"
+
+CATEGORIES = (SECURITY, ACCOUNT, LEARNING, COACHING, EVENTS, ACHIEVEMENTS, SOCIAL, ANNOUNCEMENTS)
+
+SUBSCRIPTIONS = {
+    "users": (e.USER_REGISTERED, e.USER_CONFIRMED, e.USER_FOLLOWED),
+    "auth": (e.PASSWORD_RESET_REQUESTED, e.PASSWORD_CHANGED, e.REFRESH_TOKEN_REUSED, e.ACCOUNT_LOCKED),
+    "training": (
+        e.COURSE_ENROLLED,
+        e.COURSE_COMPLETED,
+        e.ASSESSMENT_SUBMITTED,
+        e.ASSESSMENT_PASSED,
+        e.CERTIFICATE_ISSUED,
+    ),
+    "coaching": (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED, e.NOTE_SHARED),
+    "events": (e.EVENT_REGISTERED, e.EVENT_WAITLISTED, e.EVENT_PROMOTED, e.EVENT_REMINDER, e.EVENT_CANCELLED),
+    "engagement": (e.BADGE_AWARDED,),
+}
+
+
+@dataclass(frozen=True)
+class Template:
+    category: str
+    subject: str
+    text: str
+    # The text holds a code: the stored copy is blanked once it has been sent.
+    secret: bool = False
+
+
+class _Blank(dict):
+    """Missing fields render as nothing rather than failing the whole message."""
+
+    def __missing__(self, key):
+        return ""
+
+
+TEMPLATES = {
+    e.PASSWORD_RESET_REQUESTED: Template(
+        SECURITY, "Reset your password", "Your password reset code is {code}.", secret=True
+    ),
+    e.PASSWORD_CHANGED: Template(
+        SECURITY, "Your password was changed", "Your password was changed. If this was not you, reset it now."
+    ),
+    e.REFRESH_TOKEN_REUSED: Template(
+        SECURITY,
+        "We signed you out everywhere",
+        "An old sign-in token of yours was used again, so every session was signed out. Sign in again.",
+    ),
+    e.ACCOUNT_LOCKED: Template(
+        SECURITY, "Your account is locked for a while", "Too many failed sign-ins: your account is locked for a while."
+    ),
+    e.USER_CONFIRMED: Template(ACCOUNT, "Welcome aboard", "Your account is confirmed. Happy learning!"),
+    e.USER_FOLLOWED: Template(SOCIAL, "You have a new follower", "{follower_name} now follows you."),
+    e.COURSE_ENROLLED: Template(LEARNING, "You are enrolled", "You are enrolled in {course_title}."),
+    e.COURSE_COMPLETED: Template(LEARNING, "Course completed", "Well done: you completed {course_title}."),
+    e.ASSESSMENT_SUBMITTED: Template(
+        LEARNING, "Assessment result", "Your result for {assessment_title}: {score} ({outcome})."
+    ),
+    e.ASSESSMENT_PASSED: Template(
+        LEARNING, "Assessment passed", "You passed {assessment_title} with a score of {score}."
+    ),
+    e.CERTIFICATE_ISSUED: Template(
+        LEARNING, "Your certificate is ready", "Your certificate for {course_title} is ready to download."
+    ),
+    e.SESSION_BOOKED: Template(COACHING, "Coaching session booked", "A coaching session is booked for {starts_at}."),
+    e.SESSION_CANCELLED: Template(
+        COACHING, "Coaching session cancelled", "The coaching session of {starts_at} is cancelled."
+    ),
+    e.SESSION_RESCHEDULED: Template(
+        COACHING, "Coaching session moved", "Your coaching session now starts {starts_at}."
+    ),
+    e.NOTE_SHARED: Template(COACHING, "A coaching note was shared", "Your coach shared a note with you."),
+    e.EVENT_REGISTERED: Template(EVENTS, "You are registered", "You are registered for {event_title} ({starts_at})."),
+    e.EVENT_WAITLISTED: Template(
+        EVENTS, "You are on the waiting list", "{event_title} is full: you are on its waiting list."
+    ),
+    e.EVENT_PROMOTED: Template(
+        EVENTS, "A place opened up", "A place opened up: you are now registered for {event_title}."
+    ),
+    e.EVENT_REMINDER: Template(EVENTS, "Reminder: {event_title}", "{event_title} starts {starts_at}."),
+    e.EVENT_CANCELLED: Template(EVENTS, "Event cancelled", "{event_title} is cancelled."),
+    e.BADGE_AWARDED: Template(ACHIEVEMENTS, "New badge: {badge_name}", "You earned the badge {badge_name}."),
+}
+
+CONFIRMATION = Template(
+    SECURITY, "Confirm your account", "Hello {name}, your confirmation code is {confirmation_code}.", secret=True
+)
+WELCOME = Template(ACCOUNT, "Welcome aboard", "Hello {name}, your account is ready. Happy learning!")
+
+
+@dataclass(frozen=True)
+class Message:
+    category: str
+    subject: str
+    text: str
+    secret: bool = False
+
+
+def template_for(event):
+    metadata = event.get("metadata") or {}
+    if event["event_type"] == e.USER_REGISTERED:
+        return CONFIRMATION if metadata.get("confirmation_code") else WELCOME
+    return TEMPLATES.get(event["event_type"])
+
+
+def render(event):
+    """The ``Message`` an event becomes, or ``None`` for events that tell the user nothing."""
+    template = template_for(event)
+    if template is None:
+        return None
+    fields = _Blank({key: value for key, value in (event.get("metadata") or {}).items() if value is not None})
+    if event.get("course_id"):
+        fields.setdefault("course_id", event["course_id"])
+    fields.setdefault("course_title", fields.get("title") or "your course")
+    fields.setdefault("event_title", fields.get("title") or "the event")
+    fields.setdefault("assessment_title", fields.get("title") or "your assessment")
+    fields.setdefault("badge_name", fields.get("badge") or "")
+    fields.setdefault("name", "")
+    if "outcome" not in fields and "passed" in fields:
+        fields["outcome"] = "passed" if fields["passed"] else "not passed"
+    return Message(
+        template.category,
+        template.subject.format_map(fields).strip(),
+        " ".join(template.text.format_map(fields).split()),
+        template.secret,
+    )
+
+
+def recipients(event):
+    """Whom an event is about: its user, and for a few events someone else too."""
+    metadata = event.get("metadata") or {}
+    if event["event_type"] == e.USER_FOLLOWED:
+        return [metadata["followee_id"]] if metadata.get("followee_id") else []
+    people = [event["user_id"]] if event.get("user_id") else []
+    if event["event_type"] in (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED):
+        coach = metadata.get("coach_id")
+        if coach and coach not in people:
+            people.append(coach)
+    for extra in metadata.get("recipient_ids") or ():
+        if extra not in people:
+            people.append(str(extra))
+    return people
