@@ -1,0 +1,365 @@
+"""Notifications over HTTP on real RabbitMQ, with email through a local SendGrid stand-in.
+
+The notifications service runs in its own container (the rest of the platform
+in one runner) so a test can kill it and start it again. Events the training
+service will publish are published here with Nameko's standalone dispatcher,
+exactly as training publishes them: that is the broker contract.
+"""
+
+import copy
+
+import boto3
+import eventlet
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
+from nameko.standalone.events import event_dispatcher
+
+from common import events
+from common.events import make_event
+from notifications.service import NotificationsService
+from tests.conftest import all_service_classes
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_users import make_user
+from tests.support.api import ApiClient
+from tests.support.sendgrid_standin import SendGridStandIn
+
+
+@pytest.fixture
+def sendgrid():
+    standin = SendGridStandIn()
+    yield standin
+    standin.close()
+
+
+@pytest.fixture
+def notifications_config(platform_config, sendgrid):
+    config = copy.deepcopy(platform_config)
+    config["NOTIFICATIONS"] = {
+        **config["NOTIFICATIONS"],
+        "EMAIL_BACKEND": "sendgrid",
+        "SENDGRID_BASE_URL": sendgrid.base_url,
+        "SENDGRID_API_KEY": sendgrid.api_key,
+        "RETRY_INTERVAL": 0.2,
+        "SEND_LEASE_SECONDS": 1,
+    }
+    return config
+
+
+class Notifications:
+    """The notifications service in a container of its own: start, kill, start again."""
+
+    def __init__(self, container_factory, config):
+        self.container_factory = container_factory
+        self.config = config
+        self.container = None
+
+    def start(self, **overrides):
+        self.container = self.container_factory(NotificationsService, {**self.config, **overrides})
+        self.container.start()
+
+    def kill(self):
+        self.container.kill()
+
+
+@pytest.fixture
+def notifications(container_factory, notifications_config):
+    return Notifications(container_factory, notifications_config)
+
+
+@pytest.fixture
+def api(runner_factory, notifications_config, notifications):
+    others = [cls for cls in all_service_classes() if cls is not NotificationsService]
+    runner_factory(notifications_config, *others).start()
+    notifications.start()
+    with ApiClient(f"http://{notifications_config['WEB_SERVER_ADDRESS']}") as client:
+        yield client
+
+
+def publish(config, service, event_type, user_id, course_id=None, event_id=None, **metadata):
+    """Publish an event exactly as ``service`` does (its exchange, the envelope of common/events.py)."""
+    event = make_event(event_type, user_id=user_id, course_id=course_id, **metadata)
+    if event_id is not None:
+        event["event_id"] = event_id
+    event_dispatcher(config)(service, event_type, event)
+    return event
+
+
+def wait_until(predicate, timeout=15):
+    with eventlet.Timeout(timeout):
+        while not (result := predicate()):
+            eventlet.sleep(0.05)
+        return result
+
+
+def inbox(api, token, **params):
+    response = api.get("/notifications", token=token, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def deliveries(api, admin, **params):
+    response = api.get("/notifications/deliveries", token=admin, params={"page_size": 100, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["items"]
+
+
+def test_registration_code_is_emailed_through_sendgrid_and_confirms_the_account(api, sendgrid):
+    registered = api.post(
+        "/users/register", json={"email": "lee@example.com", "password": "learner-pass-1", "name": "Lee"}
+    )
+    assert registered.status_code == 201, registered.text
+
+    email = sendgrid.wait_for("lee@example.com", containing="confirmation code")
+    assert email["subject"] == "Confirm your account"
+    assert email["from"] == "no-reply@lnd.example"
+    code = email["text"].split("code is ")[1].rstrip(".")
+    assert code.isdigit()
+
+    confirmed = api.post("/users/confirm-registration", json={"email": "lee@example.com", "code": code})
+    assert confirmed.status_code == 200, confirmed.text
+    token = api.login("lee@example.com", "learner-pass-1")["access_token"]
+    # The confirmation becomes a welcome, by email and in the app.
+    sendgrid.wait_for("lee@example.com", containing="confirmed")
+    messages = wait_until(lambda: inbox(api, token)["items"])
+    assert [m["subject"] for m in messages] == ["Welcome aboard"]
+    # The code went by email only, and its stored copy is blanked once sent.
+    assert all("code" not in m["text"] for m in messages)
+
+
+def test_email_switched_off_for_a_category_leaves_only_the_in_app_message(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    quiet, quiet_token = make_user(api, admin, "quiet@example.com", "Quiet")
+    chatty, chatty_token = make_user(api, admin, "chatty@example.com", "Chatty")
+
+    # Security messages cannot be switched off; learning email can.
+    assert_error(
+        api.put("/notifications/preferences", token=quiet_token, json={"categories": {"security": {"email": "never"}}}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    changed = api.put(
+        "/notifications/preferences", token=quiet_token, json={"categories": {"learning": {"email": "never"}}}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"]["categories"]["learning"] == {
+        "email": "never",
+        "in_app": "immediately",
+        "sms": "never",
+        "push": "never",
+    }
+    assert api.get("/notifications/preferences", token=quiet_token).json()["data"]["categories"]["learning"][
+        "email"
+    ] == ("never")
+
+    for user in (quiet, chatty):
+        publish(
+            notifications_config, "training", events.COURSE_ENROLLED, user["id"], course_id="c-1", title="Python 101"
+        )
+
+    enrolled = sendgrid.wait_for("chatty@example.com", containing="Python 101")
+    assert enrolled["subject"] == "You are enrolled"
+    quiet_inbox = wait_until(
+        lambda: [m for m in inbox(api, quiet_token)["items"] if m["event_type"] == "COURSE_ENROLLED"]
+    )
+    assert quiet_inbox[0]["text"] == "You are enrolled in Python 101."
+    assert [m["event_type"] for m in inbox(api, chatty_token)["items"]].count("COURSE_ENROLLED") == 1
+    # Every channel's message of an event is stored at once: quiet has the in-app one and no email at all.
+    quiet_enrolment = [d for d in deliveries(api, admin, user_id=quiet["id"]) if d["event_type"] == "COURSE_ENROLLED"]
+    assert [d["channel"] for d in quiet_enrolment] == ["in_app"]
+    assert not [m for m in sendgrid.to("quiet@example.com") if "Python 101" in m["text"]]
+
+    # Reading: one, then all; the unread filter follows.
+    wait_until(lambda: inbox(api, quiet_token, unread=True)["total"] == 2)  # welcome + enrolment
+    first = api.post(f"/notifications/{quiet_inbox[0]['id']}/read", token=quiet_token)
+    assert first.status_code == 200 and first.json()["data"]["read"] is True
+    assert inbox(api, quiet_token, unread=True)["total"] == 1
+    assert api.post("/notifications/read-all", token=quiet_token).json()["data"]["updated"] == 1
+    assert inbox(api, quiet_token, unread=True)["total"] == 0
+    # Nobody reads someone else's message.
+    assert_error(api.post(f"/notifications/{quiet_inbox[0]['id']}/read", token=chatty_token), 404, "NOT_FOUND")
+
+
+def test_killed_service_loses_no_message_and_sends_none_twice(api, sendgrid, notifications, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    learners = [make_user(api, admin, f"learner{n}@example.com", f"Learner {n}")[0] for n in range(4)]
+    for learner in learners:
+        sendgrid.wait_for(learner["email"], containing="account is ready")
+
+    notifications.kill()
+    # While it is down, events keep coming: the durable queue of each handler keeps them.
+    published = [
+        publish(notifications_config, "training", events.COURSE_COMPLETED, learner["id"], title=f"Course {n}")
+        for n, learner in enumerate(learners)
+    ]
+    registered = api.post("/users/register", json={"email": "late@example.com", "password": "late-password-1"})
+    assert registered.status_code == 201
+    # The broker redelivers some of them (as after a crash between handling and acknowledging).
+    for event in published[:2]:
+        event_dispatcher(notifications_config)("training", events.COURSE_COMPLETED, event)
+
+    # One worker, so the queue is consumed in order and a duplicate is handled before what follows it.
+    notifications.start(max_workers=1)
+    sentinel = publish(notifications_config, "training", events.COURSE_COMPLETED, learners[0]["id"], title="Last")
+    sendgrid.wait_for(learners[0]["email"], containing="Last")
+    sendgrid.wait_for("late@example.com", containing="confirmation code")
+    for n, learner in enumerate(learners):
+        completed = [m for m in sendgrid.to(learner["email"]) if f"Course {n}" in m["text"]]
+        assert len(completed) == 1, completed
+    assert len(sendgrid.to("late@example.com")) == 1
+    assert sentinel["event_id"] not in {e["event_id"] for e in published}
+
+
+def test_killed_in_the_middle_of_a_stream_of_events_loses_none_and_sends_none_twice(
+    api, sendgrid, notifications, notifications_config
+):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    for key, value in (("retry_backoff_seconds", 0), ("max_attempts", 20)):
+        assert api.put(f"/admin/settings/notifications.{key}", token=admin, json={"value": value}).status_code == 200
+    learners = [make_user(api, admin, f"stream{n}@example.com", f"Stream {n}")[0] for n in range(3)]
+    for learner in learners:
+        sendgrid.wait_for(learner["email"], containing="account is ready")
+
+    # While the service dies, SendGrid answers 503: nothing is half-sent (accepted by the provider
+    # but not yet recorded), so every message must arrive exactly once whatever the kill interrupts.
+    sendgrid.fail_next(503, times=100_000)
+    published = []
+
+    def stream():
+        for n in range(30):
+            learner = learners[n % 3]
+            published.append(
+                publish(notifications_config, "training", events.COURSE_COMPLETED, learner["id"], title=f"Stream {n}!")
+            )
+            eventlet.sleep(0.01)
+
+    publisher = eventlet.spawn(stream)
+    wait_until(lambda: len(published) >= 10)
+    notifications.kill()  # handlers in flight die with it; their messages go back to the queue
+    publisher.wait()
+    sendgrid.recover()
+    notifications.start()
+
+    for n in range(30):
+        sendgrid.wait_for(learners[n % 3]["email"], containing=f"Stream {n}!")
+    totals = wait_until(
+        lambda: (
+            (
+                s := api.get("/admin/dashboard", token=admin).json()["data"]["services"]["notifications"]["by_status"]
+            ).get("pending", 0)
+            == 0
+            and s
+        )
+    )
+    assert "failed" not in totals
+    for n in range(30):
+        delivered = [m for m in sendgrid.to(learners[n % 3]["email"]) if f"Stream {n}!" in m["text"]]
+        assert len(delivered) == 1, (n, delivered)
+
+
+def test_failed_sends_are_retried_with_backoff_and_kept_when_they_fail_for_good(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    for key, value in (("retry_backoff_seconds", 0), ("max_attempts", 3)):
+        changed = api.put(f"/admin/settings/notifications.{key}", token=admin, json={"value": value})
+        assert changed.status_code == 200, changed.text
+    steady, _ = make_user(api, admin, "steady@example.com", "Steady")
+    bounced, _ = make_user(api, admin, "bounced@example.com", "Bounced")
+    down, _ = make_user(api, admin, "down@example.com", "Down")
+    # Every welcome is out before failures are scripted, so the failures meet the messages meant.
+    for address in ("steady@example.com", "bounced@example.com", "down@example.com"):
+        sendgrid.wait_for(address, containing="account is ready")
+
+    # SendGrid is unavailable twice, then accepts: the message goes out on the third attempt.
+    sendgrid.fail_next(503, times=2)
+    publish(notifications_config, "training", events.CERTIFICATE_ISSUED, steady["id"], title="Rust")
+    sendgrid.wait_for("steady@example.com", containing="Rust")
+    sent = wait_until(
+        lambda: [
+            d
+            for d in deliveries(api, admin, user_id=steady["id"], channel="email", status="sent")
+            if d["event_type"] == "CERTIFICATE_ISSUED"
+        ]
+    )
+    assert sent[0]["attempt_count"] == 3
+    assert [a["status_code"] for a in sent[0]["attempts"]] == [503, 503, None]
+
+    # A refused address fails for good at once; a provider that stays down uses up the attempts.
+    sendgrid.refuse("bounced@example.com", 400)
+    sendgrid.refuse("down@example.com", 503)
+    publish(notifications_config, "training", events.CERTIFICATE_ISSUED, bounced["id"], title="Go")
+    publish(notifications_config, "training", events.CERTIFICATE_ISSUED, down["id"], title="Go")
+    failed = wait_until(
+        lambda: len(deliveries(api, admin, status="failed")) == 2 and deliveries(api, admin, status="failed")
+    )
+    by_user = {d["user_id"]: d for d in failed}
+    assert by_user[bounced["id"]]["attempt_count"] == 1
+    assert "SendGrid answered 400" in by_user[bounced["id"]]["last_error"]
+    assert by_user[down["id"]]["attempt_count"] == 3
+    assert "SendGrid answered 503" in by_user[down["id"]]["last_error"]
+    assert by_user[down["id"]]["text"] == "Your certificate for Go is ready to download."
+
+    # The dashboard sees it.
+    dashboard = api.get("/admin/dashboard", token=admin).json()["data"]["services"]["notifications"]
+    assert dashboard["by_status"]["failed"] == 2
+
+
+def test_sms_and_push_go_through_sns_for_the_categories_that_want_them(api, notifications, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    mobile, token = make_user(api, admin, "mobile@example.com", "Mobile")
+    with mock_aws():
+        sns = boto3.client("sns", region_name="us-east-1")
+        app = sns.create_platform_application(Name="app", Platform="GCM", Attributes={"PlatformCredential": "k"})
+        endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app["PlatformApplicationArn"], Token="phone-1")
+        # The service's SNS client is made at start: restart it inside the mocked AWS, with SNS as the backend.
+        notifications.kill()
+        notifications.start(NOTIFICATIONS={**notifications_config["NOTIFICATIONS"], "SMS_BACKEND": "sns"})
+        assert_error(
+            api.put("/notifications/preferences", token=token, json={"phone": "555-1234"}), 400, "VALIDATION_ERROR"
+        )
+        changed = api.put(
+            "/notifications/preferences",
+            token=token,
+            json={
+                "phone": "+15550001111",
+                "push_endpoint": endpoint["EndpointArn"],
+                "categories": {"events": {"sms": "immediately", "push": "immediately", "email": "never"}},
+            },
+        )
+        assert changed.status_code == 200, changed.text
+        publish(notifications_config, "events", events.EVENT_REMINDER, mobile["id"], title="Demo day", starts_at="9:00")
+
+        backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        texts = wait_until(lambda: list(backend.sms_messages.values()))
+        assert texts == [("+15550001111", "Reminder: Demo day: Demo day starts 9:00.")]
+        pushed = wait_until(lambda: list(backend.platform_endpoints[endpoint["EndpointArn"]].messages.values()))
+        assert pushed == ["Reminder: Demo day: Demo day starts 9:00."]
+        reminder = wait_until(
+            lambda: [d for d in deliveries(api, admin, user_id=mobile["id"]) if d["event_type"] == "EVENT_REMINDER"]
+        )
+        assert sorted(d["channel"] for d in reminder) == ["in_app", "push", "sms"]
+
+
+def test_admin_announcement_reaches_a_role(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    _, coach_token = make_user(api, admin, "coach@example.com", "Coach", roles=["coach"])
+    _, learner_token = make_user(api, admin, "pupil@example.com", "Pupil")
+    learner_only = api.post("/notifications", token=learner_token, json={"subject": "Hi", "text": "All"})
+    assert_error(learner_only, 403, "FORBIDDEN")
+    sent = api.post("/notifications", token=admin, json={"subject": "Coaches meet", "text": "Friday", "role": "coach"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["data"]["recipients"] == 1
+    sendgrid.wait_for("coach@example.com", containing="Friday")
+    assert [m["subject"] for m in inbox(api, coach_token)["items"]][0] == "Coaches meet"
+    assert "Coaches meet" not in [m["subject"] for m in inbox(api, learner_token)["items"]]
+    everyone = api.post("/notifications", token=admin, json={"subject": "Maintenance", "text": "Sunday 2:00"})
+    assert everyone.json()["data"]["recipients"] == 3  # the admin, the coach and the learner
+    sendgrid.wait_for("pupil@example.com", containing="Sunday 2:00")
+    sendgrid.wait_for(ADMIN[0], containing="Sunday 2:00")
+    assert "Maintenance" in [m["subject"] for m in inbox(api, learner_token)["items"]]

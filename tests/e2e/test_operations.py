@@ -1,0 +1,115 @@
+"""How people run the platform: `make run`'s embedded mode, and operators in `nameko shell`."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from nameko.testing.utils import find_free_port
+
+from common.config import ROOT
+
+NAMEKO = os.path.join(os.path.dirname(sys.executable), "nameko")
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """The platform as `make run` starts it, on its own port and its own SQLite files."""
+    port = find_free_port()
+    log_path = tmp_path / "embedded.log"
+    env = {
+        **os.environ,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "AUTH_DB_URI": f"sqlite:///{tmp_path}/auth.sqlite3",
+        "USERS_DB_URI": f"sqlite:///{tmp_path}/users.sqlite3",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_COST": "1024",
+        "ADMIN_EMAIL": "boss@example.com",
+        "ADMIN_PASSWORD": "boss-password-1",
+    }
+    env.pop("AMQP_URI", None)
+    env.pop("MONGO_URI", None)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "embedded.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while "running at" not in log_path.read_text():
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        yield base, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
+def test_embedded_mode_runs_everything_with_demo_logins(embedded):
+    base, log_path = embedded
+    printed = log_path.read_text()
+    assert base in printed
+    for email in ("boss@example.com", "instructor@example.com", "coach@example.com", "learner@example.com"):
+        assert email in printed
+    assert requests.get(f"{base}/health", timeout=10).json()["success"] is True
+    admin = requests.post(
+        f"{base}/auth/login", json={"identifier": "boss@example.com", "password": "boss-password-1"}, timeout=10
+    ).json()["data"]
+    health = requests.get(
+        f"{base}/admin/health", headers={"Authorization": f"Bearer {admin['access_token']}"}, timeout=10
+    )
+    assert health.json()["data"]["status"] == "ok"
+    learner = requests.post(
+        f"{base}/auth/login", json={"identifier": "learner@example.com", "password": "learner-demo-1"}, timeout=10
+    )
+    assert learner.json()["data"]["user"]["roles"] == ["learner"]
+
+    # Registration codes reach the user through the log in embedded mode.
+    registered = requests.post(
+        f"{base}/users/register", json={"email": "new@example.com", "password": "new-password-1"}, timeout=10
+    )
+    assert registered.status_code == 201
+    deadline = time.monotonic() + 10
+    while not (match := re.search(r"email to new@example.com .* code is (\d+)", log_path.read_text())):
+        assert time.monotonic() < deadline, log_path.read_text()[-2000:]
+        time.sleep(0.2)
+    confirmed = requests.post(
+        f"{base}/users/confirm-registration", json={"email": "new@example.com", "code": match.group(1)}, timeout=10
+    )
+    assert confirmed.status_code == 200
+    assert requests.post(
+        f"{base}/auth/login", json={"identifier": "new@example.com", "password": "new-password-1"}, timeout=10
+    ).ok
+
+
+def test_operators_use_nameko_shell(platform):
+    script = "\n".join(
+        [
+            "print('users:', n.rpc.users.health()['status'])",
+            "print('created:', n.rpc.users.create_user(email='op@example.com', name='Op', roles=['coach'])['roles'])",
+            "print('listed:', n.rpc.users.list_users(page_size=5)['total'])",
+            "print('auth:', n.rpc.auth.stats()['identities'])",
+        ]
+    )
+    env = {**os.environ, "AMQP_URI": platform["AMQP_URI"]}
+    result = subprocess.run(
+        [NAMEKO, "shell", "--config", "config.yaml"],
+        cwd=ROOT,
+        env=env,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "users: ok" in result.stdout, result.stdout + result.stderr
+    assert "created: ['coach']" in result.stdout
+    assert "listed: 1" in result.stdout
+    assert "auth: 1" in result.stdout

@@ -1,0 +1,156 @@
+"""Cognito's hosted UI, end to end over HTTP through the gateway (real RabbitMQ and PostgreSQL).
+
+The hosted UI's authorize, token and JWKS endpoints are a local stand-in holding a key the test made.
+"""
+
+import pytest
+
+from tests.e2e.test_account_flow import assert_error
+from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
+from tests.support.sso_standins import make_rsa_key
+
+__all__ = ["cognito", "github", "google"]  # fixtures
+
+
+@pytest.fixture
+def platform_config(platform_config, cognito, google, github, monkeypatch):
+    allow_plain_http(monkeypatch)
+    return sso_config(platform_config, cognito, google, github)
+
+
+ALICE = {"sub": "7d3c1a52-0000-4000-8000-00000000a11c", "email": "Alice@Example.com", "name": "Alice Cog"}
+BOB = {"sub": "7d3c1a52-0000-4000-8000-000000000b0b", "email": "bob@example.com", "name": "Bob Cog"}
+
+
+def start_sign_in(api, path="/auth/login-url"):
+    response = api.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def sign_in(api, cognito, account=ALICE):
+    cognito.sign_in_as(**account)
+    location, query = visit_provider(start_sign_in(api)["login_url"])
+    return api.session.get(location, timeout=30), query
+
+
+def test_hosted_ui_round_trip_to_platform_tokens_user_info_and_refresh(api, platform, cognito):
+    started = start_sign_in(api, "/auth/sso/login")
+    assert started["login_url"].startswith(f"{cognito.base_url}/oauth2/authorize?")
+    assert f"state={started['state']}" in started["login_url"]
+    assert "code_challenge_method=S256" in started["login_url"] and "code_challenge=" in started["login_url"]
+    assert f"client_id={cognito.client_id}" in started["login_url"]
+
+    cognito.sign_in_as(**ALICE)
+    location, query = visit_provider(started["login_url"])
+    assert location.startswith(platform["AUTH"]["COGNITO"]["REDIRECT_URI"])
+    assert query["state"] == started["state"]
+
+    # The browser lands on the gateway's callback with the code.
+    response = api.session.get(location, timeout=30)
+    assert response.status_code == 200, response.text
+    tokens = response.json()["data"]
+    assert tokens["token_type"] == "bearer" and tokens["provider"] == "cognito" and tokens["first_sign_in"] is True
+    user = tokens["user"]
+    assert user["email"] == "alice@example.com" and user["name"] == "Alice Cog"
+    assert user["provider"] == "cognito" and user["provider_id"] == ALICE["sub"]
+    assert user["status"] == "active" and user["roles"] == ["learner"]
+    # The code went back with the PKCE verifier and the client's secret.
+    exchange = cognito.token_requests[-1]
+    assert exchange["code"] == query["code"] and exchange["code_verifier"]
+
+    # The platform's own access token works on the platform.
+    info = api.get("/auth/sso/user-info", token=tokens["access_token"])
+    assert info.status_code == 200, info.text
+    assert info.json()["data"]["user"]["id"] == user["id"]
+    assert info.json()["data"]["identities"] == [
+        {
+            "provider": "cognito",
+            "subject": ALICE["sub"],
+            "email": "alice@example.com",
+            "linked_at": info.json()["data"]["identities"][0]["linked_at"],
+        }
+    ]
+    assert api.get("/users/profile", token=tokens["access_token"]).json()["data"]["id"] == user["id"]
+    assert_error(api.get("/auth/sso/user-info"), 401, "UNAUTHORIZED")
+
+    refreshed = api.post("/auth/sso/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["data"]["refresh_token"] != tokens["refresh_token"]
+    assert api.get("/auth/sso/user-info", token=refreshed.json()["data"]["access_token"]).status_code == 200
+    # Rotation: the spent refresh token does not work twice.
+    assert_error(api.post("/auth/sso/refresh", json={"refresh_token": tokens["refresh_token"]}), 401, "UNAUTHORIZED")
+
+    # The second sign-in finds the same user, linked by the sub.
+    again, _ = sign_in(api, cognito, {**ALICE, "email": "alice.new@example.com"})
+    assert again.status_code == 200, again.text
+    assert again.json()["data"]["user"]["id"] == user["id"] and again.json()["data"]["first_sign_in"] is False
+
+    logout = api.get("/auth/sso/logout").json()["data"]["logout_url"]
+    assert logout.startswith(f"{cognito.base_url}/logout?") and f"client_id={cognito.client_id}" in logout
+    assert api.get("/auth/logout-url").json()["data"]["logout_url"] == logout
+
+
+def test_a_forged_state_is_refused(api, platform, cognito):
+    cognito.sign_in_as(**ALICE)
+    _, query = visit_provider(start_sign_in(api)["login_url"])
+    forged = api.get("/auth/sso/callback", params={"code": query["code"], "state": "forged-state"})
+    assert_error(forged, 401, "UNAUTHORIZED")
+    assert_error(api.get("/auth/sso/callback", params={"code": query["code"]}), 401, "UNAUTHORIZED")
+    assert cognito.token_requests == []  # the code never reached the token endpoint
+
+
+def test_a_replayed_code_is_refused(api, platform, cognito):
+    first, query = sign_in(api, cognito)
+    assert first.status_code == 200, first.text
+    # The same callback again: the state is spent.
+    replay = api.get("/auth/sso/callback", params={"code": query["code"], "state": query["state"]})
+    assert_error(replay, 401, "UNAUTHORIZED")
+    # The old code with a fresh state: the hosted UI refuses the spent code.
+    fresh = start_sign_in(api)
+    replay = api.get("/auth/sso/callback", params={"code": query["code"], "state": fresh["state"]})
+    assert_error(replay, 401, "UNAUTHORIZED")
+    assert "authorization code" in replay.json()["error"]["message"]
+
+
+def test_an_id_token_signed_by_another_key_is_refused(api, platform, cognito):
+    first, _ = sign_in(api, cognito)
+    assert first.status_code == 200, first.text
+    assert cognito.jwks_requests == 1
+    # A key the pool's JWKS does not hold: the cached JWKS is fetched again for the unknown kid, in vain.
+    cognito.next_id_token(key=make_rsa_key(), kid="attacker-key")
+    response, _ = sign_in(api, cognito, BOB)
+    assert_error(response, 401, "UNAUTHORIZED")
+    assert cognito.jwks_requests == 2
+    # Another key that claims the pool's kid: the signature does not verify.
+    cognito.next_id_token(key=make_rsa_key())
+    response, _ = sign_in(api, cognito, BOB)
+    assert_error(response, 401, "UNAUTHORIZED")
+    # Bob was not created on the way: his first real sign-in is a first sign-in.
+    ok, _ = sign_in(api, cognito, BOB)
+    assert ok.status_code == 200 and ok.json()["data"]["first_sign_in"] is True
+
+
+def test_a_rotated_pool_key_is_fetched_on_its_first_use(api, platform, cognito):
+    assert sign_in(api, cognito)[0].status_code == 200
+    cognito.rotate_key()
+    response, _ = sign_in(api, cognito)
+    assert response.status_code == 200, response.text
+    assert cognito.jwks_requests == 2
+
+
+def test_an_expired_id_token_is_refused(api, platform, cognito):
+    cognito.next_id_token(expired=True)
+    response, _ = sign_in(api, cognito)
+    assert_error(response, 401, "UNAUTHORIZED")
+    assert "expired" in response.json()["error"]["message"]
+
+
+def test_denied_consent_is_a_clear_error(api, platform, cognito):
+    cognito.deny_next()
+    location, query = visit_provider(start_sign_in(api)["login_url"])
+    assert query["error"] == "access_denied"
+    response = api.session.get(location, timeout=30)
+    assert_error(response, 401, "UNAUTHORIZED")
+    assert "consent" in response.json()["error"]["message"]
+    assert cognito.token_requests == []

@@ -1,0 +1,145 @@
+"""Engagement's rules on mongomock: log, points once, badges, streaks, feedback, rate limit; the service class."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import mongomock
+import pytest
+from nameko.testing.services import worker_factory
+
+from common import events
+from common.clock import utcnow
+from common.context import CallerContext
+from common.events import make_event
+from common.exceptions import Forbidden, RateLimited, ValidationError
+from engagement import activity, feedback, gamification, tracking
+from engagement.service import EngagementService
+from engagement.store import ensure_indexes
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db():
+    database = mongomock.MongoClient()["engagement"]
+    ensure_indexes(database)
+    return database
+
+
+class WorkerCtx:
+    def __init__(self):
+        self.data = {}
+
+
+def caller(user_id=None, roles=("learner",)):
+    context = CallerContext(WorkerCtx())
+    if user_id is not None:
+        context.assume(user_id, roles, "req")
+    return context
+
+
+def service(db, who=None):
+    settings = {gamification.setting_name(a): p for a, p in gamification.DEFAULT_POINTS.items()}
+    settings["track_rate_limit_per_minute"] = 2
+    return worker_factory(EngagementService, db=db, caller=who or caller(), settings=settings)
+
+
+def test_subscriptions_name_known_event_types():
+    # Every type listed in common/events.py when this was written; a new type needs a row in activity.SOURCES.
+    assert set(activity.SOURCE_OF) <= set(events.EVENT_TYPES)
+    assert len(activity.SOURCE_OF) >= 38
+
+
+def test_the_log_records_once_and_keeps_no_secrets(db):
+    event = make_event(events.PASSWORD_RESET_REQUESTED, user_id="u1", email="a@x.io", code="123456")
+    assert activity.record(db, event, NOW)
+    assert not activity.record(db, event, NOW)
+    entry = activity.log_view(db.activity_log.find_one())
+    assert entry["metadata"] == {"email": "a@x.io"} and entry["service"] == "auth"
+
+
+def test_points_once_per_thing_done_and_badges_once(db):
+    worker = service(db)
+    lesson = make_event(events.LESSON_COMPLETED, user_id="u1", course_id="c1", lesson_id="l1")
+    worker.handle_event(lesson)
+    worker.handle_event(lesson)  # redelivered
+    worker.handle_event(make_event(events.LESSON_COMPLETED, user_id="u1", course_id="c1", lesson_id="l1"))
+    assert db.points.count_documents({}) == 1
+    assert db.badges.count_documents({"user_id": "u1"}) == 1
+    badge_events = [c for c in worker.events.call_args_list if c.args[0] == events.BADGE_AWARDED]
+    assert len(badge_events) == 1 and badge_events[0].kwargs["badge"] == "first_lesson"
+    for n in range(5):
+        worker.handle_event(make_event(events.SESSION_COMPLETED, user_id="u1", session_id=f"s{n}"))
+    assert "five_sessions" in {b["code"] for b in gamification.badges_of(db, "u1")["earned"]}
+    assert gamification.points_of(db, "u1", NOW - timedelta(days=365))["total"] == 5 + 5 * 15
+
+
+def test_a_seven_day_streak(db):
+    days = {(date(2026, 11, 23) - timedelta(days=n)).isoformat() for n in range(7)}
+    assert gamification.streak_ending(days, date(2026, 11, 23)) == 7
+    assert gamification.streak_ending(days - {"2026-11-20"}, date(2026, 11, 23)) == 3
+    for day in sorted(days):
+        activity.mark_learning_day(db, "u1", day)
+    earned = gamification.earned_badges(db, "u1", "TRACKED_LESSON_VIEW", date(2026, 11, 23))
+    assert gamification.SEVEN_DAY_STREAK in earned
+
+
+def test_leaderboard_orders_by_points_and_filters_by_course_and_week(db):
+    gamification.award_points(db, "a", "enroll", 10, "course=c1", NOW, course_id="c1")
+    gamification.award_points(db, "b", "enroll", 30, "course=c2", NOW - timedelta(days=30), course_id="c2")
+    assert [row["user_id"] for row in gamification.leaderboard(db)] == ["b", "a"]
+    assert [row["user_id"] for row in gamification.leaderboard(db, since=NOW - timedelta(days=7))] == ["a"]
+    assert [row["user_id"] for row in gamification.leaderboard(db, course_id="c2")] == ["b"]
+
+
+def test_feedback_needs_participation_and_is_edited_in_place(db):
+    with pytest.raises(ValidationError):
+        feedback.parse_target("course")
+    with pytest.raises(Forbidden):
+        feedback.give(db, "u1", "event", "e1", 5, None, NOW)
+    activity.remember_facts(db, make_event(events.EVENT_REGISTERED, user_id="u1", event_id="e1"))
+    first, created = feedback.give(db, "u1", "event", "e1", 5, "Nice", NOW)
+    again, created_again = feedback.give(db, "u1", "event", "e1", 3, None, NOW)
+    assert created and not created_again and first["id"] == again["id"]
+    items, total, average = feedback.listing(db, "event", "e1", 0, 10)
+    assert total == 1 and average == 3
+
+
+def test_tracking_rate_limit_per_user(db):
+    now = utcnow().replace(second=0)  # the start of a window: all four hits fall in it
+    tracking.hit(db, "u1", 2, now)
+    tracking.hit(db, "u1", 2, now)
+    tracking.hit(db, "u2", 2, now)
+    with pytest.raises(RateLimited):
+        tracking.hit(db, "u1", 2, now)
+    tracking.hit(db, "u1", 2, now + timedelta(minutes=1))  # the next window
+
+
+def test_service_rpcs_check_the_caller(db):
+    with pytest.raises(Forbidden):
+        service(db, caller("u1")).list_activity()
+    admin = service(db, caller("adm", roles=("admin",)))
+    service(db).handle_event(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1"))
+    assert admin.list_activity(type="COURSE_ENROLLED")["total"] == 1
+    assert admin.list_activity(**{"from": "2999-01-01"})["total"] == 0
+    with pytest.raises(ValidationError):
+        admin.get_metrics(**{"from": "2026-11-23", "to": "2026-11-01"})
+    learner = service(db, caller("u1"))
+    assert learner.my_points()["total"] == 10
+    learner.track(type="page_view")
+    with pytest.raises(ValidationError):
+        learner.track(type="click", properties={"a.b": 1})
+
+
+def test_leaderboard_names_follow_profile_changes(db):
+    worker = service(db)
+    worker.handle_event(make_event(events.USER_REGISTERED, user_id="u1", name="Old"))
+    worker.handle_event(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1"))
+    assert gamification.leaderboard(db)[0]["name"] == "Old"
+    worker.users.get_account.return_value = {"id": "u1", "name": "New"}
+    worker.handle_event(make_event(events.USER_UPDATED, user_id="u1", fields=["bio"]))
+    assert not worker.users.get_account.called
+    worker.handle_event(make_event(events.USER_UPDATED, user_id="u1", fields=["name"]))
+    assert gamification.leaderboard(db)[0]["name"] == "New"
+    worker.handle_event(make_event(events.USER_DELETED, user_id="u1"))
+    assert gamification.leaderboard(db) == []
+    assert db.activity_log.count_documents({"user_id": "u1"}) == 5

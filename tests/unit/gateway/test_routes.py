@@ -1,0 +1,93 @@
+"""The route table agrees with the services it names."""
+
+import importlib
+import inspect
+
+import pytest
+from nameko.rpc import Rpc
+
+from common.exceptions import MethodNotAllowed, NotFound
+from gateway.router import Router
+from gateway.routes import ROUTES, SERVICES
+from gateway.service import GatewayService
+
+INTERNAL_ONLY = {
+    ("auth", "create_identity"),
+    ("auth", "confirm_identity"),
+    ("auth", "new_confirmation_code"),
+    ("auth", "delete_identity"),
+    ("auth", "find_user_id"),
+    ("users", "get_account"),
+}
+
+
+def service_class(name):
+    module = importlib.import_module(f"{name}.service")
+    classes = [
+        member
+        for _, member in inspect.getmembers(module, inspect.isclass)
+        if member.__module__ == module.__name__ and getattr(member, "name", None) == name
+    ]
+    assert len(classes) == 1, name
+    return classes[0]
+
+
+def rpc_methods(cls):
+    return {
+        name
+        for name, method in inspect.getmembers(cls, inspect.isfunction)
+        if any(isinstance(entrypoint, Rpc) for entrypoint in getattr(method, "nameko_entrypoints", ()))
+    }
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.service != "gateway"], ids=lambda r: f"{r.method} {r.path}")
+def test_each_route_reaches_an_rpc_that_takes_its_arguments(route):
+    cls = service_class(route.service)
+    assert route.rpc in rpc_methods(cls)
+    signature = inspect.signature(getattr(cls, route.rpc))
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    given = {arg.split(":")[-1].strip("<>") for arg in route.path.split("/") if arg.startswith("<")}
+    if route.query is not None:
+        given |= set(route.query().fields) - ({"token"} if route.token_in_query else set())
+    if route.body is not None:
+        given |= set(route.body().fields)
+    for argument in given:
+        assert takes_any or argument in signature.parameters, (route.rpc, argument)
+    required = {
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+    assert required <= given, (route.rpc, required - given)
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.service == "gateway"], ids=lambda r: r.path)
+def test_gateway_routes_have_local_handlers(route):
+    assert callable(getattr(GatewayService, f"local_{route.rpc}"))
+
+
+def test_internal_rpcs_have_no_route():
+    routed = {(route.service, route.rpc) for route in ROUTES}
+    assert not routed & INTERNAL_ONLY
+
+
+def test_routes_are_unique_and_every_service_has_health():
+    keys = [(route.method, route.path) for route in ROUTES]
+    assert len(keys) == len(set(keys))
+    for service in SERVICES:
+        assert ("GET", f"/{service}/health") in keys
+        assert {"health", "stats", "list_settings", "update_setting"} <= rpc_methods(service_class(service))
+
+
+def test_matching():
+    router = Router(ROUTES)
+    route, args = router.match("GET", "/users/abc/roles")
+    assert (route.rpc, args) == ("get_roles", {"user_id": "abc"})
+    assert router.match("GET", "/users/profile")[0].rpc == "get_profile"
+    assert router.match("POST", "/users/search")[0].rpc == "search_users"
+    assert router.match("GET", "/users/")[0].rpc == "list_users"
+    with pytest.raises(NotFound):
+        router.match("GET", "/users/a/b/c/d")
+    with pytest.raises(MethodNotAllowed) as raised:
+        router.match("PATCH", "/auth/login")
+    assert raised.value.details["allowed"] == ["POST"]

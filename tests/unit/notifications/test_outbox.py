@@ -1,0 +1,187 @@
+"""Templates, preferences, the outbox (retries, idempotency, digests) on mongomock; senders against stand-ins."""
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import mongomock
+import pytest
+from moto import mock_aws
+
+from common import events
+from common.events import make_event
+from common.exceptions import ValidationError
+from notifications import outbox
+from notifications import preferences as prefs
+from notifications.channels import DeliveryFailed, SendGridEmail, SnsText, senders_from_config
+from notifications.store import ensure_indexes
+from notifications.templates import recipients, render
+from tests.support.sendgrid_standin import SendGridStandIn
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def db():
+    database = mongomock.MongoClient()["notifications"]
+    ensure_indexes(database)
+    return database
+
+
+class Recorder:
+    def __init__(self, failures=()):
+        self.sent = []
+        self.failures = list(failures)
+
+    def send(self, address, subject, text, reference=None):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((address, subject, text))
+        return "provider-1"
+
+
+def test_events_render_from_templates_and_codes_are_secret():
+    registered = make_event(
+        events.USER_REGISTERED, user_id="u1", email="a@x.io", name="Ann", confirmation_code="123456"
+    )
+    message = render(registered)
+    assert message.category == "security" and message.secret
+    assert message.text == "Hello Ann, your confirmation code is 123456."
+    welcome = render(make_event(events.USER_REGISTERED, user_id="u1", email="a@x.io", name="Ann"))
+    assert welcome.category == "account" and not welcome.secret
+    assert render(make_event(events.USER_LOGGED_IN, user_id="u1")) is None
+    enrolled = render(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1", title="Rust"))
+    assert enrolled.text == "You are enrolled in Rust."
+    booked = make_event(events.SESSION_BOOKED, user_id="u1", coach_id="c9", starts_at="2026-12-01T10:00Z")
+    assert recipients(booked) == ["u1", "c9"]
+    assert recipients(make_event(events.USER_FOLLOWED, user_id="u1", followee_id="u2")) == ["u2"]
+
+
+def test_security_cannot_be_switched_off_or_delayed():
+    with pytest.raises(ValidationError):
+        prefs.check_changes({"categories": {"security": {"email": "daily"}}})
+    prefs.check_changes({"categories": {"security": {"email": "immediately"}, "learning": {"email": "never"}}})
+    table = prefs.effective({"categories": {"security": {"email": "never"}, "learning": {"email": "weekly"}}})
+    assert table["categories"]["security"]["email"] == "immediately"
+    assert prefs.channels_for(table, "learning") == {"email": "weekly", "in_app": "immediately"}
+    # A code goes by email only; SMS needs a number.
+    assert prefs.channels_for(table, "security", message_is_secret=True) == {"email": "immediately"}
+    with_phone = prefs.effective({"phone": "+15550001111", "categories": {"events": {"sms": "immediately"}}})
+    assert "sms" in prefs.channels_for(with_phone, "events")
+
+
+def plan_event(db, event, email="a@x.io", stored=None):
+    table = prefs.effective(stored)
+    docs = outbox.plan(event, render(event), event["user_id"], table, email, NOW)
+    return outbox.store(db, docs)
+
+
+def test_a_redelivered_event_stores_and_sends_nothing_twice(db):
+    event = make_event(events.COURSE_COMPLETED, user_id="u1", course_id="c1", title="Go")
+    assert outbox.receive(db, event, NOW)
+    assert len(plan_event(db, event)) == 2  # email + in-app
+    outbox.mark_processed(db, event["event_id"], NOW)
+    assert not outbox.receive(db, event, NOW)
+    assert plan_event(db, event) == []
+    sender = Recorder()
+    for notification_id in outbox.due_to_send(db, event["event_id"]):
+        document = outbox.claim(db, notification_id, NOW)
+        outbox.attempt(db, document, {"email": sender}, NOW, 5, 30)
+        assert outbox.claim(db, notification_id, NOW) is None  # sent: nobody claims it again
+    assert len(sender.sent) == 1
+
+
+def test_an_interrupted_event_is_handled_again():
+    database = mongomock.MongoClient()["n2"]
+    event = make_event(events.COURSE_COMPLETED, user_id="u1", course_id="c1")
+    assert outbox.receive(database, event, NOW)
+    # The handler died before marking it processed: it is received again, and the timer finds it.
+    assert outbox.receive(database, event, NOW)
+    assert outbox.stale_events(database, NOW + timedelta(minutes=2)) == [event]
+    assert outbox.stale_events(database, NOW) == []
+
+
+def test_failures_back_off_then_fail_for_good_with_their_error(db):
+    event = make_event(events.CERTIFICATE_ISSUED, user_id="u1", title="Go")
+    plan_event(db, event, stored={"categories": {"learning": {"in_app": "never"}}})
+    sender = Recorder([DeliveryFailed("SendGrid answered 503", status=503)] * 3)
+    now = NOW
+    statuses = []
+    for _ in range(3):
+        document = outbox.claim_next_due(db, now)
+        statuses.append(outbox.attempt(db, document, {"email": sender}, now, 3, 30))
+        waiting = db.notifications.find_one({"_id": document["_id"]})
+        if statuses[-1] == outbox.PENDING:
+            assert outbox.claim_next_due(db, now) is None  # not due before its backoff
+            delay = outbox.as_utc(waiting["next_attempt_at"]) - now
+            now += delay
+    assert statuses == ["pending", "pending", "failed"]
+    failed = db.notifications.find_one({"status": "failed"})
+    assert failed["attempt_count"] == 3 and failed["last_error"] == "SendGrid answered 503"
+    assert [outbox.backoff(n, 30) for n in (1, 2, 3)] == [30, 60, 120]
+
+
+def test_a_permanent_failure_is_not_retried_and_a_sent_code_is_blanked(db):
+    refused = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1")
+    plan_event(db, refused)
+    document = outbox.claim_next_due(db, NOW)
+    assert outbox.attempt(db, document, {"email": Recorder([DeliveryFailed("bad", permanent=True)])}, NOW, 5, 0) == (
+        "failed"
+    )
+    code = make_event(events.PASSWORD_RESET_REQUESTED, user_id="u2", email="b@x.io", code="654321")
+    plan_event(db, code, email="b@x.io")
+    document = outbox.claim_next_due(db, NOW)
+    sender = Recorder()
+    assert outbox.attempt(db, document, {"email": sender}, NOW, 5, 0) == "sent"
+    assert "654321" in sender.sent[0][2]
+    assert db.notifications.find_one({"_id": document["_id"]})["text"] == outbox.REDACTED
+
+
+def test_digests_gather_queued_messages_once(db):
+    stored = {"categories": {"learning": {"email": "daily"}}}
+    for title in ("A", "B"):
+        plan_event(db, make_event(events.COURSE_ENROLLED, user_id="u1", title=title), stored=stored)
+    assert db.notifications.count_documents({"status": "queued"}) == 2
+    assert outbox.due_digest_groups(db, NOW) == {}
+    tomorrow = NOW + timedelta(days=1)
+    groups = outbox.due_digest_groups(db, tomorrow)
+    ((user_id, channel, address, due_at), items) = next(iter(groups.items()))
+    assert due_at == datetime(2026, 11, 24, tzinfo=UTC) and len(items) == 2
+    digest = outbox.make_digest(db, user_id, channel, address, due_at, items, tomorrow)
+    again = outbox.make_digest(db, user_id, channel, address, due_at, items, tomorrow)
+    assert again["_id"] == digest["_id"]
+    assert digest["subject"] == "Your digest: 2 updates" and "You are enrolled in A." in digest["text"]
+    assert db.notifications.count_documents({"status": "digested", "digest_id": digest["_id"]}) == 2
+    assert outbox.next_digest_at(NOW, prefs.WEEKLY) == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def test_sendgrid_sender_speaks_the_v3_api():
+    standin = SendGridStandIn(api_key="SG.k")
+    try:
+        sender = SendGridEmail(standin.base_url, "SG.k", "from@x.io", "Platform", timeout=5)
+        assert sender.send("To@X.io", "Hi", "Hello", reference="n-1")
+        assert standin.messages[0]["to"] == "to@x.io" and standin.messages[0]["custom_args"] == {
+            "notification_id": "n-1"
+        }
+        standin.fail_next(429)
+        with pytest.raises(DeliveryFailed) as busy:
+            sender.send("to@x.io", "Hi", "Hello")
+        assert not busy.value.permanent and busy.value.status == 429
+        with pytest.raises(DeliveryFailed) as unauthorised:
+            SendGridEmail(standin.base_url, "wrong", "from@x.io", None, timeout=5).send("to@x.io", "Hi", "Hello")
+        assert unauthorised.value.permanent and "401" in str(unauthorised.value)
+    finally:
+        standin.close()
+    with pytest.raises(DeliveryFailed) as unreachable:
+        sender.send("to@x.io", "Hi", "Hello")
+    assert not unreachable.value.permanent
+
+
+@mock_aws
+def test_sms_and_push_go_through_sns():
+    client = boto3.client("sns", region_name="us-east-1")
+    assert SnsText(client, push=False).send("+15550001111", "Reminder", "Starts soon")
+    app = client.create_platform_application(Name="app", Platform="GCM", Attributes={"PlatformCredential": "k"})
+    endpoint = client.create_platform_endpoint(PlatformApplicationArn=app["PlatformApplicationArn"], Token="device")
+    assert SnsText(client, push=True).send(endpoint["EndpointArn"], "Badge", "You earned it")
+    senders = senders_from_config({"SMS_BACKEND": "sns", "SNS_REGION": "us-east-1", "EMAIL_BACKEND": "log"})
+    assert isinstance(senders["sms"], SnsText) and senders["push"].push

@@ -1,0 +1,171 @@
+"""Attempts: limit, wait, server-side time limit with both overdue policies, shuffling, and answer visibility."""
+
+from datetime import UTC, datetime, timedelta
+
+import mongomock
+import pytest
+
+from common.exceptions import Conflict, ValidationError
+from training import assessments
+from training.schemas import AssessmentSchema
+from training.store import ATTEMPTS, ensure_indexes
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db():
+    database = mongomock.MongoClient().db
+    ensure_indexes(database)
+    return database
+
+
+def make(db, **settings):
+    data = AssessmentSchema().load(
+        {
+            "title": "Quiz",
+            "questions": [{"type": "true_false", "prompt": f"Statement {index}", "correct": True} for index in range(6)]
+            + [
+                {
+                    "type": "single_choice",
+                    "prompt": "Pick",
+                    "options": [{"text": str(n), "correct": n == 0} for n in range(6)],
+                }
+            ],
+            "passing_score": 50,
+            **settings,
+        }
+    )
+    return assessments.create(db, "course-1", "inst", data)
+
+
+def answers(assessment, right):
+    result = []
+    for question in assessment["questions"]:
+        if question["type"] == "true_false":
+            result.append({"question_id": question["id"], "answer": right})
+        else:
+            result.append(
+                {"question_id": question["id"], "answer": question["correct_option_ids"][0] if right else None}
+            )
+    return result
+
+
+def test_attempt_limit_and_resuming_the_open_attempt(db):
+    quiz = make(db, max_attempts=2)
+    first = assessments.start(db, quiz, "u1", now=T0)
+    assert assessments.start(db, quiz, "u1", now=T0 + timedelta(seconds=5))["_id"] == first["_id"]  # resumes
+    assessments.submit(db, quiz, "u1", answers(quiz, False), now=T0)
+    assessments.start(db, quiz, "u1", now=T0)
+    assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0)
+    with pytest.raises(Conflict):
+        assessments.start(db, quiz, "u1", now=T0)
+    with pytest.raises(ValidationError):  # nothing open to submit
+        assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0)
+    result = assessments.result(db, quiz, "u1")
+    assert result["attempts_used"] == 2 and result["attempts_left"] == 0 and result["passed"] is True
+    # after_last_attempt (the default): now that none remain, answers show.
+    assert result["answers_shown"] is True and "correct_answer" in result["feedback"][0]
+
+
+def test_wait_between_attempts(db):
+    quiz = make(db, wait_seconds=600)
+    assessments.start(db, quiz, "u1", now=T0)
+    assessments.submit(db, quiz, "u1", answers(quiz, False), now=T0)
+    with pytest.raises(Conflict) as refused:
+        assessments.start(db, quiz, "u1", now=T0 + timedelta(seconds=300))
+    assert refused.value.details["retry_after_seconds"] == 301
+    assert assessments.start(db, quiz, "u1", now=T0 + timedelta(seconds=600))["number"] == 2
+
+
+def test_overdue_submission_refused_closes_the_attempt_without_points(db):
+    quiz = make(db, time_limit_seconds=60, overdue_policy="refuse")
+    attempt = assessments.start(db, quiz, "u1", now=T0)
+    assert attempt["deadline"] == T0 + timedelta(seconds=60)
+    with pytest.raises(ValidationError):
+        assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0 + timedelta(seconds=120))
+    closed = db[ATTEMPTS].find_one({"_id": attempt["_id"]})
+    assert closed["status"] == "expired" and closed["score"] == 0.0 and closed["passed"] is False
+
+
+def test_overdue_submission_scored_and_marked_late(db):
+    quiz = make(db, time_limit_seconds=60, overdue_policy="score")
+    assessments.start(db, quiz, "u1", now=T0)
+    attempt = assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0 + timedelta(seconds=120))
+    assert attempt["late"] is True and attempt["passed"] is True
+    # In time (within the grace) is not late.
+    assessments.start(db, quiz, "u2", now=T0)
+    assert assessments.submit(db, quiz, "u2", answers(quiz, True), now=T0 + timedelta(seconds=62))["late"] is False
+
+
+def test_an_abandoned_attempt_past_its_deadline_is_closed_at_the_next_start(db):
+    quiz = make(db, time_limit_seconds=60, max_attempts=2)
+    assessments.start(db, quiz, "u1", now=T0)
+    second = assessments.start(db, quiz, "u1", now=T0 + timedelta(hours=1))
+    assert second["number"] == 2
+    assert [attempt["status"] for attempt in assessments.attempts_of(db, quiz["_id"], "u1")] == ["expired", "open"]
+
+
+def test_latest_attempt_counts_when_the_policy_says_so(db):
+    quiz = make(db, scoring_policy="latest")
+    for right in (True, False):
+        assessments.start(db, quiz, "u1", now=T0)
+        assessments.submit(db, quiz, "u1", answers(quiz, right), now=T0)
+    result = assessments.result(db, quiz, "u1")
+    assert result["passed"] is False and result["counting_attempt"]["number"] == 2
+    highest = make(db, scoring_policy="highest")
+    for right in (True, False):
+        assessments.start(db, highest, "u1", now=T0)
+        assessments.submit(db, highest, "u1", answers(highest, right), now=T0)
+    assert assessments.result(db, highest, "u1")["counting_attempt"]["number"] == 1
+
+
+def test_shuffling_per_attempt_and_no_answers_in_what_learners_get(db):
+    quiz = make(db, shuffle_questions=True, shuffle_options=True, show_answers="never")
+    orders = set()
+    for user in range(12):
+        attempt = assessments.start(db, quiz, f"u{user}", now=T0)
+        view = assessments.attempt_view(quiz, attempt)
+        orders.add(tuple(question["id"] for question in view["questions"]))
+        for question in view["questions"]:
+            assert not set(question) & {"correct", "correct_option_ids", "accepted_answers", "answer", "explanation"}
+    assert len(orders) > 1  # 7! orders: twelve equal draws would be a broken shuffle
+    public = assessments.view(quiz)
+    assert "correct" not in str(public["questions"])
+    assessments.submit(db, quiz, "u0", answers(quiz, True), now=T0)
+    result = assessments.result(db, quiz, "u0")
+    assert result["passed"] and result["answers_shown"] is False and "correct_answer" not in result["feedback"][0]
+
+
+@pytest.mark.parametrize(
+    ("policy", "after_fail", "after_pass"),
+    [("after_each_attempt", True, True), ("once_passed", False, True), ("never", False, False)],
+)
+def test_show_answers_policies(db, policy, after_fail, after_pass):
+    quiz = make(db, show_answers=policy, max_attempts=5)
+    assessments.start(db, quiz, "u1", now=T0)
+    assessments.submit(db, quiz, "u1", answers(quiz, False), now=T0)
+    assert assessments.result(db, quiz, "u1")["answers_shown"] is after_fail
+    assessments.start(db, quiz, "u1", now=T0)
+    assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0)
+    assert assessments.result(db, quiz, "u1")["answers_shown"] is after_pass
+
+
+def test_answers_for_unknown_or_repeated_questions_are_refused(db):
+    quiz = make(db)
+    assessments.start(db, quiz, "u1", now=T0)
+    with pytest.raises(ValidationError):
+        assessments.submit(db, quiz, "u1", [{"question_id": "nope", "answer": True}], now=T0)
+    first = quiz["questions"][0]["id"]
+    with pytest.raises(ValidationError):
+        assessments.submit(
+            db, quiz, "u1", [{"question_id": first, "answer": True}, {"question_id": first, "answer": False}], now=T0
+        )
+
+
+def test_one_attempt_number_per_learner_even_when_two_starts_race(db):
+    quiz = make(db)
+    attempt = assessments.start(db, quiz, "u1", now=T0)
+    duplicate = dict(attempt, _id="other")
+    with pytest.raises(Exception, match="duplicate|E11000"):
+        db[ATTEMPTS].insert_one(duplicate)

@@ -1,0 +1,86 @@
+"""Course edits under optimistic concurrency, and who sees what."""
+
+import mongomock
+import pytest
+
+from common.context import CallerContext
+from common.exceptions import Conflict
+from training import courses
+from training.store import COURSES, ensure_indexes
+
+
+class WorkerCtx:
+    def __init__(self):
+        self.data = {}
+
+
+def caller(user_id, roles):
+    context = CallerContext(WorkerCtx())
+    context.assume(user_id, roles, "req")
+    return context
+
+
+OWNER = caller("inst-1", ["instructor"])
+
+
+@pytest.fixture
+def db():
+    database = mongomock.MongoClient().db
+    ensure_indexes(database)
+    return database
+
+
+def test_an_edit_that_loses_a_race_retries_on_fresh_data(db):
+    course = courses.create(db, "inst-1", {"title": "C", "modules": [{"title": "M", "lessons": []}]})
+    calls = []
+
+    def add_lesson(current):
+        calls.append(1)
+        if len(calls) == 1:  # another request adds a module between this read and this write
+            db[COURSES].update_one(
+                {"_id": course["_id"]},
+                {"$push": {"modules": courses.new_module({"title": "N"})}, "$inc": {"version": 1}},
+            )
+        current["modules"][0]["lessons"].append(courses.new_lesson({"title": "L", "type": "text"}))
+
+    updated = courses.update(db, OWNER, course["_id"], add_lesson)
+    assert len(calls) == 2
+    assert [module["title"] for module in updated["modules"]] == ["M", "N"]
+    assert [lesson["title"] for lesson in updated["modules"][0]["lessons"]] == ["L"]
+    assert db[COURSES].find_one({"_id": course["_id"]})["version"] == 3
+
+
+def test_an_edit_that_always_loses_gives_up_with_409(db):
+    course = courses.create(db, "inst-1", {"title": "C"})
+
+    def contended(current):
+        db[COURSES].update_one({"_id": course["_id"]}, {"$inc": {"version": 1}})
+
+    with pytest.raises(Conflict):
+        courses.update(db, OWNER, course["_id"], contended)
+
+
+def test_search_text_is_escaped_and_drafts_stay_private(db):
+    courses.create(db, "inst-1", {"title": "a+b (advanced)"})
+    learner = caller("u1", ["learner"])
+    other = caller("inst-2", ["instructor"])
+    assert courses.listing(db, OWNER, {"q": "a+b ("}, 0, 10)[1] == 1
+    assert courses.listing(db, learner, {"q": "a+b ("}, 0, 10)[1] == 0
+    assert courses.listing(db, other, {}, 0, 10)[1] == 0
+
+
+def test_a_course_cannot_grow_past_what_one_document_holds(db):
+    from common.exceptions import ValidationError
+
+    course = courses.create(db, "inst-1", {"title": "Big", "modules": [{"title": "M", "lessons": []}]})
+    big = "x" * 100_000
+
+    def add_many(current):
+        for index in range(130):
+            current["modules"][0]["lessons"].append(
+                courses.new_lesson({"title": f"L{index}", "type": "text", "content": big})
+            )
+
+    with pytest.raises(ValidationError):
+        courses.update(db, OWNER, course["_id"], add_many)
+    assert courses.find(db, course["_id"])["modules"][0]["lessons"] == []
