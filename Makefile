@@ -1,0 +1,36 @@
+# The two commands: `make run` (embedded platform) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format bench install services clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python embedded.py
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install services lint
+	$(BIN)/python -m pytest
+
+bench: install services
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var tmp .pytest_cache .ruff_cache
