@@ -171,9 +171,11 @@ def claim(db, notification_id, now, lease=LEASE):
     )
 
 
-def claim_next_due(db, now, lease=LEASE):
+def claim_next_due(db, now, lease=LEASE, skip=()):
+    """Claim the most overdue pending message, leaving out ``skip`` (those one timer run has tried already:
+    with no backoff a failed message is due again at once, and must not use up its attempts in one run)."""
     return db[NOTIFICATIONS].find_one_and_update(
-        {"status": PENDING, "next_attempt_at": {"$lte": now}},
+        {"status": PENDING, "next_attempt_at": {"$lte": now}, "_id": {"$nin": list(skip)}},
         {"$set": {"next_attempt_at": now + lease}},
         sort=[("next_attempt_at", 1)],
         return_document=ReturnDocument.AFTER,

@@ -136,10 +136,12 @@ class NotificationsService(service_base.PlatformService):
         now = utcnow()
         for event in outbox.stale_events(self.db, now, age=self.delivery.lease):
             self._process(event, now)
+        tried = []
         for _ in range(RETRY_BATCH):
-            document = outbox.claim_next_due(self.db, now, self.delivery.lease)
+            document = outbox.claim_next_due(self.db, now, self.delivery.lease, skip=tried)
             if document is None:
                 break
+            tried.append(document["_id"])
             self._attempt(document, now)
 
     @ConfiguredTimer.decorator("DIGEST_INTERVAL", 300)

@@ -120,6 +120,16 @@ def test_failures_back_off_then_fail_for_good_with_their_error(db):
     assert [outbox.backoff(n, 30) for n in (1, 2, 3)] == [30, 60, 120]
 
 
+def test_with_no_backoff_a_failed_message_is_not_claimed_again_by_the_same_run(db):
+    event = make_event(events.CERTIFICATE_ISSUED, user_id="u1", title="Go")
+    plan_event(db, event, stored={"categories": {"learning": {"in_app": "never"}}})
+    document = outbox.claim_next_due(db, NOW)
+    sender = Recorder([DeliveryFailed("SendGrid answered 503", status=503)])
+    assert outbox.attempt(db, document, {"email": sender}, NOW, 5, 0) == "pending"
+    assert outbox.claim_next_due(db, NOW, skip=[document["_id"]]) is None
+    assert outbox.claim_next_due(db, NOW)["_id"] == document["_id"]  # due again for the next run
+
+
 def test_a_permanent_failure_is_not_retried_and_a_sent_code_is_blanked(db):
     refused = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1")
     plan_event(db, refused)
