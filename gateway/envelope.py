@@ -2,6 +2,8 @@
 
 import base64
 import json
+import unicodedata
+from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
@@ -34,5 +36,15 @@ def file_response(file, headers=None):
     headers = dict(headers or {})
     if file.get("filename"):
         disposition = "attachment" if file.get("attachment", True) else "inline"
-        headers["Content-Disposition"] = f'{disposition}; filename="{file["filename"]}"'
+        headers["Content-Disposition"] = content_disposition(disposition, file["filename"])
     return Response(base64.b64decode(file["body_base64"]), headers=headers, content_type=file["content_type"])
+
+
+def content_disposition(disposition, filename):
+    """The header with an ASCII fallback name and the exact one as RFC 6266's ``filename*``.
+
+    A name comes from stored data (a course title, say): quotes, backslashes and line breaks in it
+    must not break out of the header."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name).strip() or "download"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
