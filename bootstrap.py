@@ -1,7 +1,8 @@
-"""Creates the first admin (ADMIN_EMAIL / ADMIN_PASSWORD) and, on request, demo accounts.
+"""Creates the first admin (ADMIN_EMAIL / ADMIN_PASSWORD) and, on request, demo accounts and a course.
 
-Idempotent: accounts that exist are left as they are. Runs over RPC like any
-operator: ``python -m bootstrap [--demo]`` against the broker in AMQP_URI.
+Idempotent: accounts and the demo course that exist are left as they are. Runs
+over RPC like any operator: ``python -m bootstrap [--demo]`` against the broker
+in AMQP_URI.
 """
 
 import argparse
@@ -36,6 +37,80 @@ def seed(users_rpc, config, demo=False):
     return seeded
 
 
+DEMO_COURSE_TITLE = "Getting started with the platform"
+DEMO_COURSE = {
+    "title": DEMO_COURSE_TITLE,
+    "description": "A short tour: read a lesson, watch a video, pass a quiz, get a certificate.",
+    "tags": ["onboarding"],
+    "level": "beginner",
+    "modules": [
+        {
+            "title": "Welcome",
+            "lessons": [
+                {
+                    "title": "How this platform works",
+                    "type": "text",
+                    "content": "Courses are made of modules and lessons. Complete every lesson and pass the quiz.",
+                    "preview": True,
+                },
+                {
+                    "title": "A first video",
+                    "type": "youtube",
+                    "youtube_id": "aqz-KE-bpKQ",
+                    "duration_seconds": 635,
+                },
+            ],
+        }
+    ],
+}
+DEMO_QUIZ = {
+    "title": "Check your understanding",
+    "passing_score": 50,
+    "max_attempts": 3,
+    "show_answers": "after_each_attempt",
+    "questions": [
+        {
+            "type": "single_choice",
+            "prompt": "What is a course made of?",
+            "options": [{"text": "Modules and lessons", "correct": True}, {"text": "Only videos"}],
+        },
+        {"type": "true_false", "prompt": "A certificate can be verified by anyone.", "correct": True},
+    ],
+}
+
+
+def account_id(users_rpc, email):
+    """The id of the account with this email (an operator call may list users)."""
+    for user in users_rpc.list_users(q=email, page_size=100)["items"]:
+        if user["email"].lower() == email.lower():
+            return user["id"]
+    return None
+
+
+def seed_demo_course(training_rpc, instructor_id):
+    """Publish the demo course as its instructor unless they already have it; True when created.
+
+    ``training_rpc`` must carry the instructor's identity in its context data, so the course is theirs.
+    """
+    existing = training_rpc.list_courses(instructor_id=instructor_id, q=DEMO_COURSE_TITLE)["items"]
+    if any(course["title"] == DEMO_COURSE_TITLE for course in existing):
+        return False
+    course = training_rpc.create_course(**DEMO_COURSE)
+    training_rpc.create_assessment(course["id"], **DEMO_QUIZ)
+    training_rpc.publish_course(course["id"])
+    return True
+
+
+def seed_demo(config, rpc):
+    """Demo accounts' course, made with ``rpc`` for lookups and a proxy acting as the demo instructor."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    instructor_id = account_id(rpc.users, DEMO_ACCOUNTS[0][0])
+    context = {"user_id": instructor_id, "roles": DEMO_ACCOUNTS[0][3]}
+    with ClusterRpcProxy(config, context_data=context) as as_instructor:
+        return seed_demo_course(as_instructor.training, instructor_id)
+
+
 def main(argv=None):
     import eventlet
 
@@ -45,12 +120,14 @@ def main(argv=None):
     from common.config import load_config
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--demo", action="store_true", help="also create demo instructor, coach and learner")
+    parser.add_argument("--demo", action="store_true", help="also create a demo instructor, coach, learner and course")
     args = parser.parse_args(argv)
     config = load_config()
     with ClusterRpcProxy(config) as rpc:
         for email, _password, roles, created in seed(rpc.users, config, demo=args.demo):
             print(f"{'created' if created else 'exists '} {','.join(roles):<10} {email}")
+        if args.demo:
+            print(f"{'created' if seed_demo(config, rpc) else 'exists '} course     {DEMO_COURSE_TITLE}")
 
 
 if __name__ == "__main__":

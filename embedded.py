@@ -77,11 +77,13 @@ def main():
 def announce(config):
     with ClusterRpcProxy(config) as rpc:
         seeded = bootstrap.seed(rpc.users, config, demo=True)
+        bootstrap.seed_demo(config, rpc)
     url = f"http://{config['WEB_SERVER_ADDRESS']}"
     print(f"\nThe platform is running at {url}  (API docs: {url}/docs)\n", flush=True)
     print('Log in with POST /auth/login {"identifier": <email>, "password": <password>}:')
     for email, password, roles, _ in seeded:
         print(f"  {','.join(roles):<11} {email:<28} {password}")
+    print(f"\nA published demo course, {bootstrap.DEMO_COURSE_TITLE!r}, is ready to enroll in.")
     print("\nConfirmation and reset codes are written to this log. Ctrl-C stops.\n", flush=True)
 
 

@@ -71,6 +71,16 @@ def test_embedded_mode_runs_everything_with_demo_logins(embedded):
         f"{base}/auth/login", json={"identifier": "learner@example.com", "password": "learner-demo-1"}, timeout=10
     )
     assert learner.json()["data"]["user"]["roles"] == ["learner"]
+    # The demo course is published and open to the demo learner.
+    assert "Getting started with the platform" in printed
+    as_learner = {"Authorization": f"Bearer {learner.json()['data']['access_token']}"}
+    listed = requests.get(f"{base}/training/courses", headers=as_learner, timeout=10).json()["data"]
+    assert [course["title"] for course in listed["items"]] == ["Getting started with the platform"]
+    course_id = listed["items"][0]["id"]
+    enrolled = requests.post(f"{base}/training/courses/{course_id}/enroll", headers=as_learner, timeout=10)
+    assert enrolled.status_code in (200, 201), enrolled.text
+    assessments = requests.get(f"{base}/training/courses/{course_id}/assessments", headers=as_learner, timeout=10)
+    assert [quiz["title"] for quiz in assessments.json()["data"]] == ["Check your understanding"]
 
     # Registration codes reach the user through the log in embedded mode.
     registered = requests.post(
@@ -97,6 +107,11 @@ def test_operators_use_nameko_shell(platform):
             "print('created:', n.rpc.users.create_user(email='op@example.com', name='Op', roles=['coach'])['roles'])",
             "print('listed:', n.rpc.users.list_users(page_size=5)['total'])",
             "print('auth:', n.rpc.auth.stats()['identities'])",
+            "print('training:', n.rpc.training.stats() is not None)",
+            "print('coaching:', n.rpc.coaching.health()['status'])",
+            "print('events:', n.rpc.events.health()['status'])",
+            "print('notifications:', n.rpc.notifications.health()['status'])",
+            "print('engagement:', n.rpc.engagement.stats() is not None)",
         ]
     )
     env = {**os.environ, "AMQP_URI": platform["AMQP_URI"]}
@@ -113,3 +128,20 @@ def test_operators_use_nameko_shell(platform):
     assert "created: ['coach']" in result.stdout
     assert "listed: 1" in result.stdout
     assert "auth: 1" in result.stdout
+    for line in ("training: True", "coaching: ok", "events: ok", "notifications: ok", "engagement: True"):
+        assert line in result.stdout, result.stdout + result.stderr
+
+
+def test_bootstrap_seeds_the_admin_demo_accounts_and_course_once(platform):
+    env = {**os.environ, "AMQP_URI": platform["AMQP_URI"], "ADMIN_EMAIL": "root@example.com"}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "bootstrap", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        for _ in range(2)
+    ]
+    first, second = (run.stdout for run in runs)
+    assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
+    assert "created admin      root@example.com" in first
+    assert "created course     Getting started with the platform" in first
+    assert "created" not in second and second.count("exists ") == 5, second
