@@ -106,7 +106,7 @@ def seed_demo(config, rpc):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     instructor_id = account_id(rpc.users, DEMO_ACCOUNTS[0][0])
-    context = {"user_id": instructor_id, "roles": DEMO_ACCOUNTS[0][3]}
+    context = {"user_id": instructor_id, "roles": ",".join(DEMO_ACCOUNTS[0][3])}
     with ClusterRpcProxy(config, context_data=context) as as_instructor:
         return seed_demo_course(as_instructor.training, instructor_id)
 

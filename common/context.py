@@ -29,7 +29,9 @@ class CallerContext:
     @property
     def roles(self):
         raw = self._data.get(ROLES_KEY) or ""
-        return tuple(role for role in raw.split(",") if role)
+        # The gateway sends "a,b" (AMQP headers); an operator's proxy may well pass a list.
+        names = raw.split(",") if isinstance(raw, str) else raw
+        return tuple(str(role) for role in names if role)
 
     @property
     def request_id(self):

@@ -8,10 +8,8 @@ shown to the client only as a 500 with no details.
 import logging
 import time
 
-import eventlet
-from nameko.exceptions import UnknownService
-
-from common.exceptions import DomainError, InternalError, ServiceUnavailable
+from common.exceptions import DomainError, InternalError
+from common.rpc import call_within
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +21,15 @@ class ServiceCalls:
         self.request_id = request_id
 
     def call(self, service, method, kwargs=None, timeout=None):
-        timer = eventlet.Timeout(timeout or self.timeout)
         try:
-            return getattr(self.proxies[service], method).call_async(**(kwargs or {})).result()
-        except eventlet.Timeout as exc:
-            if exc is not timer:
-                raise
-            raise ServiceUnavailable(f"The {service} service did not answer in time", {"service": service}) from None
-        except UnknownService:
-            raise ServiceUnavailable(f"The {service} service is not running", {"service": service}) from None
+            return call_within(
+                getattr(self.proxies[service], method), service, timeout or self.timeout, **(kwargs or {})
+            )
         except DomainError:
             raise
         except Exception:
             log.exception("request %s: %s.%s failed", self.request_id, service, method)
             raise InternalError() from None
-        finally:
-            timer.cancel()
 
     def timed(self, service, method, timeout):
         """``(result or None, error or None, milliseconds)`` for the admin views."""

@@ -42,3 +42,11 @@ def test_calls_without_a_user_are_internal_and_trusted_but_have_no_self():
     caller.require_role("admin")
     with pytest.raises(Unauthorized):
         caller.require_user()
+
+
+def test_roles_given_as_a_list_by_an_operators_proxy_are_read_too():
+    caller = CallerContext(WorkerCtx({"user_id": "u1", "roles": ["instructor", "coach"], "origin": "gateway"}))
+    assert caller.roles == ("instructor", "coach")
+    caller.require_role("coach")
+    with pytest.raises(Forbidden):
+        caller.require_role("admin")
