@@ -1,6 +1,6 @@
 """Who follows whom."""
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from common.exceptions import ValidationError
@@ -50,7 +50,11 @@ def following(session, user_id, page, page_size):
 
 
 def counts(session, user_id):
-    return {
-        "followers": session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user_id)),
-        "following": session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)),
-    }
+    """Followers and following in one round trip (the profile is the most read page)."""
+    followers, following = session.execute(
+        select(
+            func.count().filter(Follow.followee_id == user_id),
+            func.count().filter(Follow.follower_id == user_id),
+        ).where(or_(Follow.followee_id == user_id, Follow.follower_id == user_id))
+    ).one()
+    return {"followers": followers, "following": following}

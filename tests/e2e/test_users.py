@@ -134,7 +134,12 @@ def test_follow_unfollow_and_lists(api, platform, event_tap):
         "Cy",
     }
     assert api.get(f"/users/{bob['id']}/following", token=ann_token).json()["data"]["items"][0]["id"] == ann["id"]
-    assert api.get("/users/profile", token=ann_token).json()["data"]["followers"] == 2
+    ann_profile = api.get("/users/profile", token=ann_token).json()["data"]
+    assert (ann_profile["followers"], ann_profile["following"]) == (2, 0)
+    assert api.post(f"/users/{bob['id']}/follow", token=ann_token).status_code == 200
+    bob_profile = api.get("/users/profile", token=bob_token).json()["data"]
+    assert (bob_profile["followers"], bob_profile["following"]) == (1, 1)
+    assert api.delete(f"/users/{bob['id']}/follow", token=ann_token).status_code == 200
 
     assert api.delete(f"/users/{ann['id']}/follow", token=bob_token).status_code == 200
     assert api.get(f"/users/{ann['id']}/followers", token=bob_token).json()["data"]["total"] == 1
