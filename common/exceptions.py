@@ -2,8 +2,11 @@
 
 Every class is registered with Nameko so that it crosses RPC as itself rather
 than as a ``RemoteError``. Constructor arguments are kept in ``args`` because
-that is what Nameko serialises.
+that is what Nameko serialises; the details travel there as JSON, since Nameko
+would turn every number, boolean and null in them into a string.
 """
+
+import json
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -17,8 +20,10 @@ class DomainError(Exception):
 
     def __init__(self, message=None, details=None):
         message = message or self.default_message
+        if isinstance(details, str):  # as it arrives over RPC
+            details = json.loads(details)
         details = details or {}
-        super().__init__(message, details)
+        super().__init__(message, json.dumps(details, default=str))
         self.message = message
         self.details = details
 

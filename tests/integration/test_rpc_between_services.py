@@ -4,7 +4,7 @@ import eventlet
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from common.exceptions import NotFound, ServiceUnavailable
+from common.exceptions import Conflict, NotFound, ServiceUnavailable
 from common.rpc import RpcProxy, rpc
 
 
@@ -67,3 +67,19 @@ def test_a_service_that_is_not_running_is_a_503_naming_it(services):
 def test_a_domain_error_crosses_two_hops_with_its_type(services):
     with pytest.raises(NotFound):
         services.ask_for_missing("t-1")
+
+
+class Strict:
+    name = "strict"
+
+    @rpc
+    def refuse(self):
+        raise Conflict("Too many", {"limit": 3, "retry_after": 1.5, "open": False, "next": None, "ids": [1, 2]})
+
+
+def test_error_details_keep_their_types_across_rpc(runner_factory, rabbit_config):
+    runner_factory(rabbit_config, Strict).start()
+    with ServiceRpcProxy("strict", rabbit_config, timeout=10) as strict, pytest.raises(Conflict) as raised:
+        strict.refuse()
+    assert raised.value.message == "Too many"
+    assert raised.value.details == {"limit": 3, "retry_after": 1.5, "open": False, "next": None, "ids": [1, 2]}
