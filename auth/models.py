@@ -94,13 +94,16 @@ class LinkedIdentity(Base):
 
 
 class SignInState(Base):
-    """The ``state`` of an SSO/OAuth sign-in in flight (stored hashed) and its PKCE verifier; spent once."""
+    """The ``state`` of an SSO/OAuth sign-in in flight (stored hashed) and its PKCE verifier; spent once.
+
+    ``code_verifier`` is NULL for a sign-in started without PKCE (Cognito's /logout -> sign-in again).
+    """
 
     __tablename__ = "sign_in_states"
 
     state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider: Mapped[str] = mapped_column(String(30))
-    code_verifier: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str | None] = mapped_column(String(128))
     redirect_uri: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

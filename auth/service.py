@@ -172,14 +172,16 @@ class AuthService(service_base.PlatformService):
     def _oauth_client(self, provider):
         return OAUTH_CLIENTS[provider](self._auth_config().get(provider.upper()))
 
-    def _start_sign_in(self, client, redirect_uri):
+    def _start_sign_in(self, client, redirect_uri, pkce=True, make_url=None):
+        """A fresh stored state (with a PKCE verifier unless ``pkce`` is false) and the URL that starts the sign-in
+        (``make_url(state, code_verifier, redirect_uri)``, the provider's authorization URL by default)."""
         redirect_uri = redirect_uri or client.redirect_uri
         if not redirect_uri:
             raise ValidationError("No redirect URI is configured", {"redirect_uri": ["required"]})
         client.ensure_configured()
         ttl = int(self._auth_config().get("STATE_TTL_SECONDS") or 600)
-        state, code_verifier = sign_in_states.start(self.db.session, client.name, redirect_uri, ttl)
-        url = client.authorization_url(state, code_verifier, redirect_uri)
+        state, code_verifier = sign_in_states.start(self.db.session, client.name, redirect_uri, ttl, pkce=pkce)
+        url = (make_url or client.authorization_url)(state, code_verifier, redirect_uri)
         self.db.session.commit()
         return {"url": url, "state": state, "provider": client.name, "expires_in": ttl}
 
@@ -222,7 +224,9 @@ class AuthService(service_base.PlatformService):
             try:
                 session.flush()
             except IntegrityError:
-                session.rollback()  # a concurrent first sign-in of the same identity linked it first
+                # A concurrent first sign-in of the same identity linked it first (the unique constraint on
+                # provider + subject, or the credential's key, settled it): this one signs in to that user.
+                session.rollback()
                 link = session.scalars(
                     select(LinkedIdentity).where(
                         LinkedIdentity.provider == identity.provider, LinkedIdentity.subject == identity.subject
@@ -230,6 +234,7 @@ class AuthService(service_base.PlatformService):
                 ).first()
                 if link is None:
                     raise Conflict("An account with this email already exists") from None
+                first_sign_in = False
         if link is not None:
             user_id = link.user_id
         account = self._active_account(user_id)
@@ -247,9 +252,20 @@ class AuthService(service_base.PlatformService):
         return result
 
     @rpc
-    def logout_url(self):
-        """The Cognito hosted UI's sign-out URL (the client also revokes its refresh token at /auth/logout)."""
-        return {"logout_url": self._cognito().logout_url()}
+    def logout_url(self, redirect_uri=None):
+        """The Cognito hosted UI's sign-out URL that brings the user back to sign in again, with a fresh state.
+
+        Cognito's /logout passes client_id, redirect_uri, response_type, scope and state on to /login, and
+        documents no PKCE parameters, so this state keeps no verifier and its code is exchanged without one.
+        The client also revokes its own refresh token at POST /auth/logout.
+        """
+        client = self._cognito()
+        result = self._start_sign_in(
+            client, redirect_uri, pkce=False, make_url=lambda state, _, uri: client.logout_url(state, uri)
+        )
+        result["logout_url"] = result["url"]
+        result["sign_out_url"] = client.sign_out_url()
+        return result
 
     @rpc
     def sso_callback(self, **payload):

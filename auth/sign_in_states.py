@@ -24,10 +24,14 @@ def pkce_challenge(code_verifier):
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def start(session, provider, redirect_uri, ttl_seconds):
-    """A fresh ``(state, code_verifier)``; only the state's hash is kept with the verifier."""
+def start(session, provider, redirect_uri, ttl_seconds, pkce=True):
+    """A fresh ``(state, code_verifier)``; only the state's hash is kept with the verifier.
+
+    ``pkce=False`` (a sign-in whose authorize request cannot carry a challenge, such as the one Cognito's
+    /logout starts) keeps no verifier and gives ``None``: the code exchange then sends none.
+    """
     state = secrets.token_urlsafe(32)
-    code_verifier = secrets.token_urlsafe(64)  # 86 characters, within RFC 7636's 43..128
+    code_verifier = secrets.token_urlsafe(64) if pkce else None  # 86 characters, within RFC 7636's 43..128
     now = utcnow()
     session.execute(delete(SignInState).where(SignInState.expires_at < now))  # forget abandoned sign-ins
     session.add(
@@ -44,7 +48,8 @@ def start(session, provider, redirect_uri, ttl_seconds):
 
 
 def spend(session, provider, state):
-    """The stored row for a live ``state`` of this provider, deleted so it cannot serve twice; else 401.
+    """``(code_verifier or None, redirect_uri)`` of a live ``state`` of this provider, deleted so it cannot
+    serve twice; else 401.
 
     The DELETE's row count settles two callbacks racing with one state: only one of them deletes it.
     """

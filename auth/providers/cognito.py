@@ -103,11 +103,26 @@ class CognitoHostedUI(OAuthClient):
         self.jwks_min_refetch_seconds = 30 if refetch in (None, "") else int(refetch)
         self.leeway_seconds = int(settings.get("CLOCK_LEEWAY_SECONDS") or 0)
 
-    def logout_url(self):
+    def logout_url(self, state, redirect_uri):
+        """The hosted UI's /logout in its sign-in-again form: it ends the Cognito session and sends the browser
+        to /login with ``client_id``, ``redirect_uri``, ``response_type``, ``scope`` and ``state``, the
+        parameters Cognito documents for it. It documents no ``code_challenge``, so this sign-in has none."""
         self.ensure_configured()
-        query = {"client_id": self.client_id}
-        if self.logout_redirect_uri:
-            query["logout_uri"] = self.logout_redirect_uri
+        query = {
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(self.scopes),
+            "state": state,
+        }
+        return f"{self.domain_url}/logout?{urlencode(query)}"
+
+    def sign_out_url(self):
+        """The /logout form that only signs out and lands on ``LOGOUT_REDIRECT_URI`` (an allowed sign-out URL)."""
+        if not self.logout_redirect_uri:
+            return None
+        self.ensure_configured()
+        query = {"client_id": self.client_id, "logout_uri": self.logout_redirect_uri}
         return f"{self.domain_url}/logout?{urlencode(query)}"
 
     def verify_id_token(self, id_token):

@@ -72,14 +72,16 @@ class OAuthClient:
             raise ValidationError("The authorization code is missing", {"code": ["required"]})
         # No scope here: oauthlib would refuse a token whose scope reads differently (GitHub's are comma separated).
         session = OAuth2Session(self.client_id, redirect_uri=redirect_uri)
+        # A sign-in started without PKCE (code_verifier None) sends no verifier: its code has no challenge.
+        pkce = {} if code_verifier is None else {"code_verifier": code_verifier}
         try:
             token = session.fetch_token(
                 self.token_url,
                 code=code,
                 client_secret=self.client_secret,
                 include_client_id=True,
-                code_verifier=code_verifier,
                 timeout=HTTP_TIMEOUT_SECONDS,
+                **pkce,
             )
         except OAuth2Error as error:  # invalid_grant (bad, spent or expired code), invalid_client...
             raise Unauthorized(BAD_CODE) from error

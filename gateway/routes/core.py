@@ -221,8 +221,12 @@ ROUTES = [
 ROUTES += [
     Route("GET", "/auth/login-url", "auth", "login_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-in URL"),
     Route("GET", "/auth/sso/login", "auth", "login_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-in URL"),
-    Route("GET", "/auth/logout-url", "auth", "logout_url", PUBLIC, summary="Cognito sign-out URL"),
-    Route("GET", "/auth/sso/logout", "auth", "logout_url", PUBLIC, summary="Cognito sign-out URL"),
+    Route(
+        "GET", "/auth/logout-url", "auth", "logout_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-out URL"
+    ),
+    Route(
+        "GET", "/auth/sso/logout", "auth", "logout_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-out URL"
+    ),
     Route(
         "GET",
         "/auth/sso/callback",

@@ -3,10 +3,21 @@
 The hosted UI's authorize, token and JWKS endpoints are a local stand-in holding a key the test made.
 """
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
-from tests.e2e.test_account_flow import assert_error
-from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_users import make_user
+from tests.support.sso_fixtures import (
+    allow_plain_http,
+    cognito,
+    follow_provider,
+    github,
+    google,
+    sso_config,
+    visit_provider,
+)
 from tests.support.sso_standins import make_rsa_key
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -86,9 +97,73 @@ def test_hosted_ui_round_trip_to_platform_tokens_user_info_and_refresh(api, plat
     assert again.status_code == 200, again.text
     assert again.json()["data"]["user"]["id"] == user["id"] and again.json()["data"]["first_sign_in"] is False
 
-    logout = api.get("/auth/sso/logout").json()["data"]["logout_url"]
-    assert logout.startswith(f"{cognito.base_url}/logout?") and f"client_id={cognito.client_id}" in logout
-    assert api.get("/auth/logout-url").json()["data"]["logout_url"] == logout
+
+def logout_query(started):
+    parts = urlsplit(started["logout_url"])
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", {
+        key: values[0] for key, values in parse_qs(parts.query).items()
+    }
+
+
+def test_the_logout_url_signs_out_and_back_in_with_a_fresh_state_each_time(api, platform, cognito):
+    started = [start_sign_in(api, path) for path in ("/auth/logout-url", "/auth/sso/logout", "/auth/logout-url")]
+    states = [item["state"] for item in started]
+    assert len(set(states)) == 3 and all(len(state) >= 32 for state in states)
+    for item in started:
+        endpoint, query = logout_query(item)
+        assert endpoint == f"{cognito.base_url}/logout"
+        # Cognito's sign-in-again form of /logout: what /login needs, and our state.
+        assert query == {
+            "client_id": cognito.client_id,
+            "redirect_uri": platform["AUTH"]["COGNITO"]["REDIRECT_URI"],
+            "response_type": "code",
+            "scope": "openid email profile",
+            "state": item["state"],
+        }
+        assert item["provider"] == "cognito" and item["expires_in"] == 600
+        # The form that only signs out, to the configured sign-out page, is there too.
+        assert item["sign_out_url"] == (
+            f"{cognito.base_url}/logout?client_id={cognito.client_id}&logout_uri=http%3A%2F%2Fapp.example%2Fsigned-out"
+        )
+    chosen = api.get("/auth/logout-url", params={"redirect_uri": "http://app.example/after-sign-in"})
+    assert chosen.status_code == 200, chosen.text
+    assert logout_query(chosen.json()["data"])[1]["redirect_uri"] == "http://app.example/after-sign-in"
+    assert_error(api.get("/auth/logout-url", params={"redirect_uri": ""}), 400, "VALIDATION_ERROR")
+
+
+def test_logout_then_sign_in_again_then_callback_round_trip(api, platform, cognito):
+    first, _ = sign_in(api, cognito)
+    assert first.status_code == 200, first.text
+    tokens = first.json()["data"]
+
+    started = start_sign_in(api, "/auth/sso/logout")
+    # The client ends its platform session too.
+    revoked = api.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]}, token=tokens["access_token"])
+    assert revoked.status_code == 200, revoked.text
+    assert_error(api.post("/auth/sso/refresh", json={"refresh_token": tokens["refresh_token"]}), 401, "UNAUTHORIZED")
+
+    # The browser at the hosted UI: /logout ends the Cognito session and sends it on to /login with our state;
+    # the user signs in again and the hosted UI sends the browser to the callback with a code.
+    cognito.sign_in_as(**ALICE)
+    location, query = follow_provider(started["logout_url"], cognito)
+    assert cognito.sign_outs == 1
+    assert location.startswith(platform["AUTH"]["COGNITO"]["REDIRECT_URI"] + "?")
+    assert query["state"] == started["state"] and query["code"]
+
+    again = api.session.get(location, timeout=30)
+    assert again.status_code == 200, again.text
+    data = again.json()["data"]
+    assert data["user"]["id"] == tokens["user"]["id"] and data["first_sign_in"] is False
+    # /logout passes no PKCE challenge on to /login, so the code went back without a verifier, with the secret.
+    exchange = cognito.token_requests[-1]
+    assert exchange["code"] == query["code"] and "code_verifier" not in exchange
+    info = api.get("/auth/sso/user-info", token=data["access_token"])
+    assert info.status_code == 200 and info.json()["data"]["user"]["id"] == tokens["user"]["id"]
+    refreshed = api.post("/auth/sso/refresh", json={"refresh_token": data["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+
+    # The logout's state is spent like any other.
+    assert_error(api.session.get(location, timeout=30), 401, "UNAUTHORIZED")
 
 
 def test_a_forged_state_is_refused(api, platform, cognito):
@@ -154,3 +229,28 @@ def test_denied_consent_is_a_clear_error(api, platform, cognito):
     assert_error(response, 401, "UNAUTHORIZED")
     assert "consent" in response.json()["error"]["message"]
     assert cognito.token_requests == []
+
+
+def test_a_bad_code_is_refused(api, platform, cognito):
+    started = start_sign_in(api)
+    response = api.get("/auth/sso/callback", params={"code": "not-a-code", "state": started["state"]})
+    assert_error(response, 401, "UNAUTHORIZED")
+    assert "authorization code" in response.json()["error"]["message"]
+
+
+def test_an_unverified_email_of_an_existing_local_account_is_a_conflict(api, platform, cognito):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    local, _ = make_user(api, admin, "alice@example.com", "Alice Local", password="alice-password-1")
+
+    response, _ = sign_in(api, cognito, {**ALICE, "email_verified": False})
+    assert_error(response, 409, "CONFLICT")
+    assert "verified" in response.json()["error"]["message"]
+    alice = api.login("alice@example.com", "alice-password-1")
+    assert alice["user"]["id"] == local["id"]
+    assert api.get("/auth/sso/user-info", token=alice["access_token"]).json()["data"]["identities"] == []
+
+    # Once the pool has verified the email, the same identity signs in to the existing account.
+    linked, _ = sign_in(api, cognito, ALICE)
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["data"]["user"]["id"] == local["id"] and linked.json()["data"]["first_sign_in"] is True

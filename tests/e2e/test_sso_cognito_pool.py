@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from auth.providers.cognito import secret_hash
 from common import events
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
@@ -92,6 +93,18 @@ def test_registration_confirmation_login_and_reset_go_to_the_user_pool(api, plat
     assert tokens.status_code == 200, tokens.text
     assert tokens.json()["data"]["user"]["id"] == user_id
     assert_error(api.post("/auth/login", json={**login, "password": "wrong-pass-123"}), 401, "UNAUTHORIZED")
+    # That 401 is the pool's answer: moto checks USER_PASSWORD_AUTH passwords and refuses a wrong one.
+    client = user_pool["client"]
+    with pytest.raises(user_pool["idp"].exceptions.NotAuthorizedException):
+        user_pool["idp"].initiate_auth(
+            AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=client["ClientId"],
+            AuthParameters={
+                "USERNAME": "cleo@example.com",
+                "PASSWORD": "wrong-pass-123",
+                "SECRET_HASH": secret_hash(client["ClientId"], client["ClientSecret"], "cleo@example.com"),
+            },
+        )
 
     # Forgot / confirm-forgot password through the pool.
     forgot = api.post("/auth/forgot-password", json={"identifier": "cleo@example.com"})

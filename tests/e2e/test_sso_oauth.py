@@ -121,12 +121,17 @@ def test_a_local_account_is_linked_only_when_the_provider_verified_the_email(api
 
 def test_denied_consent_a_bad_code_and_a_foreign_state_are_clear_errors(api, platform, google, github):
     standins = {"google": google, "github": github}
-    # The user said no at Google: the app passes the error on with the state.
-    query = authorize(api, "google", standins["google"], None)
-    assert query["error"] == "access_denied"
-    denied = api.post("/auth/google", json={"state": query["state"], "error": query["error"]})
-    assert_error(denied, 401, "UNAUTHORIZED")
-    assert "consent" in denied.json()["error"]["message"]
+    # The user said no at the provider: the app passes the error on with the state.
+    for provider in ("google", "github"):
+        query = authorize(api, provider, standins[provider], None)
+        assert query["error"] == "access_denied"
+        denied = api.post(f"/auth/{provider}", json={"state": query["state"], "error": query["error"]})
+        assert_error(denied, 401, "UNAUTHORIZED")
+        assert "consent" in denied.json()["error"]["message"]
+        # The state was spent by the refusal: it cannot finish a sign-in later.
+        again = api.post(f"/auth/{provider}", json={"state": query["state"], "code": "any-code"})
+        assert_error(again, 401, "UNAUTHORIZED")
+    assert google.token_requests == [] and github.token_requests == []
 
     # A code the provider does not know (Google: 400 invalid_grant; GitHub: 200 with an error body).
     for provider in ("google", "github"):

@@ -79,3 +79,14 @@ def visit_provider(url):
     assert response.status_code == 302, response.text
     location = response.headers["Location"]
     return location, {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+def follow_provider(url, standin, hops=5):
+    """The browser through the provider's own redirects (e.g. /logout -> /login): where it is sent back to the
+    app at last, and that URL's query."""
+    for _ in range(hops):
+        location, query = visit_provider(url)
+        if not location.startswith(standin.base_url):
+            return location, query
+        url = location
+    raise AssertionError(f"the provider kept redirecting to itself: {url}")

@@ -7,9 +7,15 @@
 
 The authorize endpoint plays the user at the provider: the test says who signs in (``sign_in_as``) or that
 consent is refused (``deny_next``); it answers 302 to the redirect URI with ``code`` and ``state`` (or
-``error=access_denied``), as the provider does. The token endpoint checks the client's credentials, the
-redirect URI and the PKCE verifier against the challenge (S256), and refuses a code used before, like the
-real ones, with ``400 {"error": "invalid_grant"}``.
+``error=access_denied``), as the provider does. It insists on a PKCE S256 challenge, as a check on the
+platform's authorization URLs. The token endpoint checks the client's credentials, the redirect URI and the
+PKCE verifier against the challenge (S256), and refuses a code used before, like the real ones, with
+``400 {"error": "invalid_grant"}``. A code issued without a challenge (Cognito's /login reached from
+/logout) is refused when a verifier comes with it: real servers may ignore such a verifier, and the platform
+must rely on neither answer.
+
+``hold(path, count)`` keeps the answers of ``path`` until ``count`` requests wait on it, so a test can make
+that many sign-ins reach the platform's next step at the same moment.
 """
 
 import base64
@@ -57,6 +63,7 @@ class AuthorizationServer:
         self._codes = {}  # code -> {account, redirect_uri, challenge, used}
         self._tokens = {}  # access token -> account
         self.token_requests = []
+        self._held = {}  # path -> {"count": n, "waiting": k}
         self._lock = threading.Lock()
         self._socket = eventlet.listen(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
@@ -71,6 +78,27 @@ class AuthorizationServer:
     def deny_next(self):
         self._deny_next = True
 
+    def hold(self, path, count, timeout=10):
+        """Answers of ``path`` wait until ``count`` requests are waiting (or ``timeout`` seconds pass)."""
+        self._held[path] = {"count": count, "waiting": 0, "timeout": timeout, "timed_out": False}
+
+    def all_held_together(self, path):
+        """Whether ``count`` requests did wait on ``path`` at once (rather than the hold timing out)."""
+        held = self._held[path]
+        return held["waiting"] >= held["count"] and not held["timed_out"]
+
+    def _wait_for_the_others(self, path):
+        held = self._held.get(path)
+        if held is None:
+            return
+        held["waiting"] += 1
+        deadline = time.monotonic() + held["timeout"]
+        while held["waiting"] < held["count"]:
+            if time.monotonic() >= deadline:
+                held["timed_out"] = True
+                return
+            eventlet.sleep(0.005)
+
     def close(self):
         self._server.kill()
         self._socket.close()
@@ -82,6 +110,7 @@ class AuthorizationServer:
         return self._answer(request)(environ, start_response)
 
     def _answer(self, request):
+        self._wait_for_the_others(request.path)
         if request.method == "GET" and request.path == self.authorize_path:
             return self._authorize(request)
         if request.method == "POST" and request.path == self.token_path:
@@ -91,7 +120,7 @@ class AuthorizationServer:
     def more_endpoints(self, request):
         return None
 
-    def _authorize(self, request):
+    def _authorize(self, request, pkce_required=True):
         args = request.args
         if args.get("client_id") != self.client_id or args.get("response_type") != "code":
             return _json({"error": "invalid_request"}, 400)
@@ -100,14 +129,15 @@ class AuthorizationServer:
             self._deny_next = False
             query = {"error": "access_denied", "error_description": "The user denied the request", "state": state}
             return Response("", status=302, headers={"Location": f"{redirect_uri}?{urlencode(query)}"})
-        if args.get("code_challenge_method") != "S256" or not args.get("code_challenge"):
+        challenged = args.get("code_challenge_method") == "S256" and args.get("code_challenge")
+        if pkce_required and not challenged:
             return _json({"error": "invalid_request", "error_description": "PKCE S256 is required"}, 400)
         code = secrets.token_urlsafe(16)
         with self._lock:
             self._codes[code] = {
                 "account": dict(self.account),
                 "redirect_uri": redirect_uri,
-                "challenge": args["code_challenge"],
+                "challenge": args.get("code_challenge") if challenged else None,
                 "used": False,
                 "scope": args.get("scope", ""),
             }
@@ -139,7 +169,10 @@ class AuthorizationServer:
             grant["used"] = True  # a code is good once, whatever happens next
         if grant["redirect_uri"] != form.get("redirect_uri"):
             return self.grant_error("redirect_uri mismatch")
-        if not _pkce_ok(form.get("code_verifier"), grant["challenge"]):
+        if grant["challenge"] is None:
+            if form.get("code_verifier"):
+                return self.grant_error("code_verifier sent for a code issued without a code_challenge")
+        elif not _pkce_ok(form.get("code_verifier"), grant["challenge"]):
             return self.grant_error("PKCE verification failed")
         access_token = secrets.token_urlsafe(24)
         self._tokens[access_token] = grant["account"]
@@ -172,6 +205,7 @@ class CognitoHostedUI(AuthorizationServer):
         self.signing_key = make_rsa_key()
         self.kid = uuid.uuid4().hex
         self.jwks_requests = 0
+        self.sign_outs = 0
         self._next_id_token = {}  # scripted: {"key": other key, "kid": ..., "expired": True}
 
     def next_id_token(self, key=None, kid=None, expired=False):
@@ -193,8 +227,31 @@ class CognitoHostedUI(AuthorizationServer):
             self.jwks_requests += 1
             return _json(self.jwks())
         if request.method == "GET" and request.path == "/logout":
-            return Response("", status=302, headers={"Location": request.args.get("logout_uri", "/")})
+            return self._logout(request)
+        if request.method == "GET" and request.path == "/login":
+            # The sign-in page takes the authorize endpoint's parameters; PKCE is optional there, as on Cognito.
+            return self._authorize(request, pkce_required=False)
         return None
+
+    # The parameters Cognito documents for /logout's sign-in-again form, passed on to /login.
+    LOGIN_AGAIN_PARAMETERS = ("client_id", "redirect_uri", "response_type", "scope", "state")
+
+    def _logout(self, request):
+        """Cognito's /logout: ends the hosted-UI session, then either goes to ``logout_uri`` or, with
+        ``redirect_uri``, to /login with the documented parameters only (anything else is dropped)."""
+        args = request.args
+        if args.get("client_id") != self.client_id:
+            return _json({"error": "invalid_request", "error_description": "unknown client_id"}, 400)
+        if args.get("redirect_uri"):
+            if not args.get("response_type"):
+                return _json({"error": "invalid_request", "error_description": "response_type is required"}, 400)
+            self.sign_outs += 1
+            query = {key: args[key] for key in self.LOGIN_AGAIN_PARAMETERS if key in args}
+            return Response("", status=302, headers={"Location": f"{self.base_url}/login?{urlencode(query)}"})
+        if args.get("logout_uri"):
+            self.sign_outs += 1
+            return Response("", status=302, headers={"Location": args["logout_uri"]})
+        return _json({"error": "invalid_request", "error_description": "logout_uri or redirect_uri is required"}, 400)
 
     def token_response(self, access_token, grant):
         scripted, self._next_id_token = self._next_id_token, {}

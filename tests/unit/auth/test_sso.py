@@ -36,6 +36,15 @@ def test_a_state_is_spent_once_and_gives_back_its_verifier(session):
         sign_in_states.spend(session, "google", state)
 
 
+def test_a_state_started_without_pkce_keeps_no_verifier_and_is_spent_once(session):
+    state, verifier = sign_in_states.start(session, "cognito", "http://app.example/cb", 600, pkce=False)
+    session.commit()
+    assert verifier is None and session.scalars(select(SignInState)).one().code_verifier is None
+    assert sign_in_states.spend(session, "cognito", state) == (None, "http://app.example/cb")
+    with pytest.raises(Unauthorized):
+        sign_in_states.spend(session, "cognito", state)
+
+
 def test_a_state_of_another_provider_an_unknown_or_an_expired_one_is_refused(session):
     state, _ = sign_in_states.start(session, "google", "http://app.example/cb", 600)
     old, _ = sign_in_states.start(session, "cognito", "http://app.example/cb", 600)
@@ -171,7 +180,11 @@ def test_the_issuer_and_urls_come_from_the_pool_and_domain():
     assert client.issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
     assert client.jwks_url == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json"
     assert client.token_url == "https://d.example/oauth2/token"
-    assert client.logout_url() == "https://d.example/logout?client_id=c"
+    assert client.logout_url("s1", "https://app.example/cb") == (
+        "https://d.example/logout?client_id=c&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code"
+        "&scope=openid+email+profile&state=s1"
+    )
+    assert client.sign_out_url() is None
 
 
 def test_pool_errors_are_answered_as_domain_errors():
