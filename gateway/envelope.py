@@ -41,10 +41,13 @@ def file_response(file, headers=None):
 
 
 def content_disposition(disposition, filename):
-    """The header with an ASCII fallback name and the exact one as RFC 6266's ``filename*``.
+    """The header with the name, or an ASCII fallback and the exact name as RFC 6266's ``filename*``.
 
     A name comes from stored data (a course title, say): quotes, backslashes and line breaks in it
     must not break out of the header."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in ascii_name).strip() or "download"
-    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    header = f'{disposition}; filename="{ascii_name}"'
+    if ascii_name != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
