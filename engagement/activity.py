@@ -150,7 +150,9 @@ def remember_facts(db, event):
     if event["event_type"] in LEARNING:
         mark_learning_day(db, user_id, moment.date().isoformat())
     if event["event_type"] == e.USER_REGISTERED and metadata.get("name"):
-        db[PEOPLE].update_one({"_id": user_id}, {"$set": {"name": metadata["name"]}}, upsert=True)
+        # The name at registration, unless a later one (USER_UPDATED, on another queue) arrived first.
+        with contextlib.suppress(DuplicateKeyError):
+            db[PEOPLE].update_one({"_id": user_id, "name": None}, {"$set": {"name": metadata["name"]}}, upsert=True)
 
 
 def mark_learning_day(db, user_id, day):

@@ -6,6 +6,7 @@ twice, or the same event delivered twice, earns once. Badges are unique per
 user; a badge is awarded (and BADGE_AWARDED published) by whoever inserts it.
 """
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -127,14 +128,30 @@ def earned_badges(db, user_id, event_type, day):
 
 
 def award_badge(db, user_id, badge, at):
-    """True if the user did not have it and has it now."""
+    """True if the user did not have it and has it now. It is still to be announced (``unannounced``)."""
     try:
         db[BADGES].insert_one(
-            {"_id": uuid.uuid4().hex, "user_id": user_id, "badge": badge.code, "name": badge.name, "awarded_at": at}
+            {
+                "_id": uuid.uuid4().hex,
+                "user_id": user_id,
+                "badge": badge.code,
+                "name": badge.name,
+                "awarded_at": at,
+                "announced": False,
+            }
         )
         return True
     except DuplicateKeyError:
         return False
+
+
+def unannounced(db, user_id):
+    """The user's badges whose BADGE_AWARDED is not known to be published (a handler died in between)."""
+    return list(db[BADGES].find({"user_id": user_id, "announced": False}).sort("awarded_at", 1))
+
+
+def mark_announced(db, badge_id):
+    db[BADGES].update_one({"_id": badge_id}, {"$set": {"announced": True}})
 
 
 def badges_of(db, user_id):
@@ -182,8 +199,27 @@ def points_of(db, user_id, since):
     }
 
 
+def set_leaderboard_visibility(db, user_id, visible, at):
+    """Users' ``show_on_leaderboard`` as of ``at``; an older change arriving late does not undo a newer one."""
+    # When a newer change is stored, the filter misses and the upsert's insert meets the existing _id.
+    with contextlib.suppress(DuplicateKeyError):
+        db[PEOPLE].update_one(
+            {"_id": user_id, "$or": [{"visibility_at": None}, {"visibility_at": {"$lte": at}}]},
+            {"$set": {"hidden": not visible, "visibility_at": at}},
+            upsert=True,
+        )
+
+
+def hidden_users(db):
+    return [doc["_id"] for doc in db[PEOPLE].find({"hidden": True}, {"_id": 1})]
+
+
 def leaderboard(db, since=None, course_id=None, limit=10):
+    """Top ``limit`` by points, leaving out whoever chose not to show on the leaderboard."""
     selector = {}
+    hidden = hidden_users(db)
+    if hidden:
+        selector["user_id"] = {"$nin": hidden}
     if since is not None:
         selector["at"] = {"$gte": since}
     if course_id:

@@ -1,19 +1,26 @@
 """The engagement service: activity log, points, badges, leaderboard, feedback, tracking, metrics. Entrypoints only.
 
 Every (service, event type) of ``activity.SOURCES`` gets its own Nameko event
-handler and so its own durable queue; handling an event twice changes nothing
-(the log is keyed by event_id, the ledger and badges by unique keys).
+handler and so its own durable queue. Each event is recorded in ``inbox``
+before it is handled and marked processed after, so an event whose handling
+failed is handled again by the ``handle_interrupted`` timer (``inbox.py``);
+handling an event twice changes nothing (the log is keyed by event_id, the
+ledger and badges by unique keys).
 """
 
+import logging
 from datetime import timedelta
 
-from nameko.events import event_handler
+import eventlet
+from nameko.events import EventDispatcher, event_handler
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
+from nameko.timer import Timer
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
-from common.events import DomainEvents
+from common.events import make_event
 from common.exceptions import ValidationError
 from common.mongo import MongoDatabase
 from common.pagination import offset_of, page_of
@@ -21,7 +28,7 @@ from common.roles import ADMIN
 from common.rpc import rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load, reject_mongo_operators
-from engagement import activity, feedback, gamification, metrics, tracking
+from engagement import activity, feedback, gamification, inbox, metrics, tracking
 from engagement.schemas import (
     ActivityQuerySchema,
     FeedbackQuerySchema,
@@ -32,6 +39,8 @@ from engagement.schemas import (
 )
 from engagement.store import ACTIVITY, BADGES, FEEDBACK, PEOPLE, POINTS, TRACKING, ensure_indexes
 
+log = logging.getLogger(__name__)
+
 SETTINGS = {
     gamification.setting_name(action): Setting(points, f"Points for {action.replace('_', ' ')}", 0, 10_000)
     for action, points in gamification.DEFAULT_POINTS.items()
@@ -40,6 +49,39 @@ SETTINGS["track_rate_limit_per_minute"] = Setting(
     120, "Client-side tracking events one user may send per minute", 1, 100_000
 )
 MAX_METRICS_DAYS = 366
+RETRY_BATCH = 200
+
+
+def _section(container):
+    return container.config.get("ENGAGEMENT") or {}
+
+
+class ConfiguredTimer(Timer):
+    """A timer whose interval is read from config.yaml's ENGAGEMENT section at start."""
+
+    def __init__(self, key, default, **kwargs):
+        super().__init__(default, **kwargs)
+        self.key = key
+
+    def setup(self):
+        self.interval = float(_section(self.container).get(self.key) or self.interval)
+        super().setup()
+
+
+class Consumption(DependencyProvider):
+    """How events are handled again (config.yaml's ENGAGEMENT): the lease before an unfinished event is
+    retried, the attempts before it is kept as failed, the pause before an event that could not even be
+    recorded goes back to the broker."""
+
+    def setup(self):
+        section = _section(self.container)
+        self.lease = timedelta(seconds=float(section.get("PROCESS_LEASE_SECONDS") or inbox.LEASE.total_seconds()))
+        self.max_attempts = int(section.get("MAX_PROCESS_ATTEMPTS") or inbox.MAX_ATTEMPTS)
+        requeue_delay = section.get("REQUEUE_DELAY_SECONDS")
+        self.requeue_delay = 1.0 if requeue_delay is None else float(requeue_delay)
+
+    def get_dependency(self, worker_ctx):
+        return self
 
 
 class EngagementService(service_base.PlatformService):
@@ -48,23 +90,54 @@ class EngagementService(service_base.PlatformService):
     db = MongoDatabase(ensure_indexes=ensure_indexes)
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="mongo")
-    events = DomainEvents()
+    dispatch = EventDispatcher()
     users = RpcProxy("users")
+    consumption = Consumption()
 
     # -- every domain event -------------------------------------------------------
 
     def handle_event(self, event):
-        """Every subscribed event comes here (see the handlers made below the class). Idempotent."""
-        now = utcnow()
-        activity.record(self.db, event, now)
+        """Every subscribed event comes here (see the handlers made below the class)."""
+        if not inbox.well_formed(event):
+            log.warning("engagement dropped an event without event_id or event_type: %.200r", event)
+            return
+        try:
+            fresh = inbox.receive(self.db, event, utcnow(), self.consumption.lease)
+        except Exception:
+            # Not even recorded: raising gives it back to the broker (the handlers requeue on error),
+            # after a pause so that a store that is down is not hammered with the same message.
+            log.warning("engagement could not record %s; it goes back to the queue", event["event_id"])
+            eventlet.sleep(self.consumption.requeue_delay)
+            raise
+        if fresh:
+            self._handle_recorded(event)
+
+    def _handle_recorded(self, event):
+        """Handle a recorded event; if that fails it stays ``received`` and the retry timer handles it again."""
+        try:
+            self._process(event)
+        except Exception as exc:
+            log.exception(
+                "engagement failed to handle %s %s; it will be retried", event["event_type"], event["event_id"]
+            )
+            try:
+                inbox.record_error(self.db, event["event_id"], exc)
+            except Exception:
+                log.warning("could not record the error of %s", event["event_id"])
+            return False
+        inbox.mark_processed(self.db, event["event_id"], utcnow())
+        return True
+
+    def _process(self, event):
+        """What an event means for engagement. Every step is idempotent: safe to run again."""
+        activity.record(self.db, event, utcnow())
         activity.remember_facts(self.db, event)
         user_id = event.get("user_id")
         if not user_id:
             return
-        if event["event_type"] == events.USER_UPDATED and "name" in (event.get("metadata") or {}).get("fields", ()):
-            account = self.users.get_account(user_id)
-            if account is not None:
-                self.db[PEOPLE].update_one({"_id": user_id}, {"$set": {"name": account["name"]}}, upsert=True)
+        metadata = event.get("metadata") or {}
+        if event["event_type"] == events.USER_UPDATED:
+            self._follow_profile(user_id, event, metadata)
         if event["event_type"] == events.USER_DELETED:
             # The account is gone: so are its standings and feedback. The activity log stays (the audit trail).
             self.db[PEOPLE].delete_one({"_id": user_id})
@@ -85,12 +158,50 @@ class EngagementService(service_base.PlatformService):
         day = activity.moment_of(event).date() if event["event_type"] in activity.LEARNING else None
         self._check_badges(user_id, event["event_type"], day)
 
+    def _follow_profile(self, user_id, event, metadata):
+        """USER_UPDATED: a new name (asked of users), a changed ``show_on_leaderboard`` (carried by the event)."""
+        if "name" in (metadata.get("fields") or ()):
+            account = self.users.get_account(user_id)
+            if account is not None:
+                self.db[PEOPLE].update_one({"_id": user_id}, {"$set": {"name": account["name"]}}, upsert=True)
+        preferences = metadata.get("preferences")
+        if isinstance(preferences, dict) and isinstance(preferences.get("show_on_leaderboard"), bool):
+            gamification.set_leaderboard_visibility(
+                self.db, user_id, preferences["show_on_leaderboard"], activity.moment_of(event)
+            )
+
     def _check_badges(self, user_id, event_type, day=None):
-        for badge in gamification.earned_badges(self.db, user_id, event_type, day):
-            if gamification.award_badge(self.db, user_id, badge, utcnow()):
-                self.events(
-                    events.BADGE_AWARDED, user_id=user_id, badge=badge.code, badge_name=badge.name, title=badge.name
-                )
+        earned = gamification.earned_badges(self.db, user_id, event_type, day)
+        for badge in earned:
+            gamification.award_badge(self.db, user_id, badge, utcnow())
+        if earned:
+            self._announce_badges(user_id)
+
+    def _announce_badges(self, user_id):
+        """Publish BADGE_AWARDED for each badge not announced yet. Its event_id is made from the badge, so if
+        a handler dies between publishing and noting it, the second publication is a redelivery to consumers."""
+        for doc in gamification.unannounced(self.db, user_id):
+            name = doc.get("name") or doc["badge"]
+            event = make_event(events.BADGE_AWARDED, user_id=user_id, badge=doc["badge"], badge_name=name, title=name)
+            event["event_id"] = f"badge-{doc['_id']}"
+            self.dispatch(events.BADGE_AWARDED, event)
+            gamification.mark_announced(self.db, doc["_id"])
+
+    @ConfiguredTimer.decorator("RETRY_INTERVAL", 5)
+    def handle_interrupted(self):
+        """Events recorded but not processed past their lease (their handler failed or died): handle them again."""
+        now = utcnow()
+        tried = []
+        for _ in range(RETRY_BATCH):
+            entry = inbox.claim_stale(self.db, now, self.consumption.lease, skip=tried)
+            if entry is None:
+                break
+            tried.append(entry["_id"])
+            if entry["attempts"] > self.consumption.max_attempts:
+                inbox.give_up(self.db, entry["_id"], now)
+                log.error("engagement gave up on %s %s: %s", entry["event_type"], entry["_id"], entry.get("error"))
+                continue
+            self._handle_recorded(entry["event"])
 
     # -- admin: the activity log and metrics ---------------------------------------
 
@@ -181,11 +292,8 @@ class EngagementService(service_base.PlatformService):
                 now,
                 course_id=target_id if kind == "course" else None,
             )
-            if gamification.award_badge(self.db, user_id, gamification.FIRST_FEEDBACK, now):
-                badge = gamification.FIRST_FEEDBACK
-                self.events(
-                    events.BADGE_AWARDED, user_id=user_id, badge=badge.code, badge_name=badge.name, title=badge.name
-                )
+            gamification.award_badge(self.db, user_id, gamification.FIRST_FEEDBACK, now)
+            self._announce_badges(user_id)
         return {**given, "created": created}
 
     @rpc
@@ -229,6 +337,7 @@ class EngagementService(service_base.PlatformService):
             "badges_awarded": self.db[BADGES].count_documents({}),
             "feedback": self.db[FEEDBACK].count_documents({}),
             "tracked_events": self.db[TRACKING].count_documents({}),
+            "events_by_status": inbox.counts(self.db),
             "generated_at": isoformat(utcnow()),
         }
 
@@ -238,7 +347,9 @@ def _subscribe(source, event_type):
         self.handle_event(event)
 
     handle.__name__ = f"on_{event_type.lower()}"
-    return event_handler(source, event_type)(handle)
+    # requeue_on_error: an event that could not even be recorded goes back to the queue (see handle_event);
+    # once recorded, a failure is left to the retry timer and the handler returns normally.
+    return event_handler(source, event_type, requeue_on_error=True)(handle)
 
 
 # One handler (and so one durable queue) per event type; the method name is part of the queue name.

@@ -6,7 +6,10 @@
 * ``feedback``: unique per (user, target type, target id): once each, edited in place.
 * ``participation``: who took part in what (from COURSE_ENROLLED, SESSION_COMPLETED, EVENT_REGISTERED...).
 * ``learning_days``: unique per (user, day): what streaks are made of.
-* ``people``: names from USER_REGISTERED, for the leaderboard.
+* ``people``: names from USER_REGISTERED and whether each shows on the leaderboard (users' preference
+  ``show_on_leaderboard``, from USER_UPDATED), for the leaderboard.
+* ``inbox``: every event received, ``_id`` = event_id, until it is fully handled (then ``processed``):
+  what the retry timer handles again when a handler died or failed half way.
 * ``tracking``: client-side engagement events; ``rate_windows``: the per-user limit's counters (TTL).
 """
 
@@ -21,6 +24,7 @@ LEARNING_DAYS = "learning_days"
 PEOPLE = "people"
 TRACKING = "tracking"
 RATE_WINDOWS = "rate_windows"
+INBOX = "inbox"
 
 ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
 
@@ -41,3 +45,5 @@ def ensure_indexes(db):
     db[TRACKING].create_index([("user_id", ASC), ("at", DESC)])
     db[TRACKING].create_index([("day", ASC)])
     db[RATE_WINDOWS].create_index("expires_at", expireAfterSeconds=0)
+    db[PEOPLE].create_index("hidden")
+    db[INBOX].create_index([("status", ASC), ("retry_at", ASC)])

@@ -14,6 +14,7 @@ step is safe to repeat and to run on several replicas at once:
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from pymongo import ReturnDocument
@@ -45,12 +46,45 @@ def backoff(attempts, base_seconds):
     return min(base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
-def next_digest_at(now, frequency):
-    """Digests go out at the start of the next UTC day (daily) or the next Monday (weekly)."""
-    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When digests go out: daily at ``hour`` (UTC, a fraction is part of an hour: 7.5 is 07:30), weekly on
+    ``weekday`` (0 is Monday) at that hour. Read when the digest timer runs, so a change applies to what is
+    queued already."""
+
+    hour: float = 0.0
+    weekday: int = 0
+
+    @property
+    def time_of_day(self):
+        return timedelta(hours=float(self.hour) % 24)
+
+
+DEFAULT_SCHEDULE = DigestSchedule()
+
+
+def _day_start(moment):
+    return as_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_digest_at(moment, frequency, schedule=DEFAULT_SCHEDULE):
+    """The first digest time strictly after ``moment``: the digest a message queued then goes out in."""
+    start = _day_start(moment) + schedule.time_of_day
     if frequency == prefs.DAILY:
-        return start_of_day + timedelta(days=1)
-    return start_of_day + timedelta(days=7 - start_of_day.weekday())
+        candidate, step = start, timedelta(days=1)
+    else:
+        candidate, step = start + timedelta(days=(schedule.weekday - start.weekday()) % 7), timedelta(days=7)
+    return candidate if candidate > as_utc(moment) else candidate + step
+
+
+def last_digest_at(now, frequency, schedule=DEFAULT_SCHEDULE):
+    """The latest digest time at or before ``now``: whatever was queued before it is due."""
+    start = _day_start(now) + schedule.time_of_day
+    if frequency == prefs.DAILY:
+        candidate, step = start, timedelta(days=1)
+    else:
+        candidate, step = start - timedelta(days=(start.weekday() - schedule.weekday) % 7), timedelta(days=7)
+    return candidate if candidate <= as_utc(now) else candidate - step
 
 
 # -- the inbox ------------------------------------------------------------------
@@ -89,6 +123,13 @@ def stale_events(db, now, age=LEASE, limit=100):
 
 def read_preferences(db, user_id):
     return prefs.effective(db[PREFERENCES].find_one({"_id": str(user_id)}))
+
+
+def read_preferences_many(db, user_ids):
+    """``{user_id: table}`` for many users in one query (an announcement's page of recipients)."""
+    ids = [str(user_id) for user_id in user_ids]
+    stored = {doc["_id"]: doc for doc in db[PREFERENCES].find({"_id": {"$in": ids}})}
+    return {user_id: prefs.effective(stored.get(user_id)) for user_id in ids}
 
 
 def save_preferences(db, user_id, changes, now):
@@ -136,7 +177,8 @@ def plan(event, message, user_id, table, email, now):
         elif frequency == prefs.IMMEDIATELY:
             document.update(status=PENDING, next_attempt_at=now)
         else:
-            document.update(status=QUEUED, due_at=next_digest_at(now, frequency))
+            # Its digest is the first one after created_at, by the schedule in force when the timer runs.
+            document.update(status=QUEUED)
         documents.append(document)
     return documents
 
@@ -214,12 +256,23 @@ def attempt(db, document, senders, now, max_attempts, backoff_seconds):
 # -- digests --------------------------------------------------------------------
 
 
-def due_digest_groups(db, now):
-    """``{(user_id, channel, address, due_at): [documents]}`` of queued messages whose digest is due."""
+def due_digest_groups(db, now, schedule=DEFAULT_SCHEDULE):
+    """``{(user_id, channel, address, due_at): [documents]}`` of queued messages whose digest is due.
+
+    ``due_at`` (the first digest time after the message was queued) names the digest, so whichever timer
+    run or replica gathers a message puts it in the same digest.
+    """
+    selector = {
+        "status": QUEUED,
+        "$or": [
+            {"frequency": frequency, "created_at": {"$lt": last_digest_at(now, frequency, schedule)}}
+            for frequency in (prefs.DAILY, prefs.WEEKLY)
+        ],
+    }
     groups = {}
-    for doc in db[NOTIFICATIONS].find({"status": QUEUED, "due_at": {"$lte": now}}).sort("created_at", 1):
-        key = (doc["user_id"], doc["channel"], doc["address"], as_utc(doc["due_at"]))
-        groups.setdefault(key, []).append(doc)
+    for doc in db[NOTIFICATIONS].find(selector).sort("created_at", 1):
+        due_at = next_digest_at(doc["created_at"], doc["frequency"], schedule)
+        groups.setdefault((doc["user_id"], doc["channel"], doc["address"], due_at), []).append(doc)
     return groups
 
 

@@ -24,10 +24,11 @@ from common.roles import ADMIN, normalize_role
 from common.rpc import rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
-from notifications import outbox
+from notifications import announcements, outbox
 from notifications.channels import senders_from_config
 from notifications.preferences import IN_APP, check_changes
 from notifications.schemas import AnnouncementSchema, DeliveriesSchema, ListSchema, PreferencesSchema
+from notifications.store import ANNOUNCEMENTS as ANNOUNCEMENTS_COLLECTION
 from notifications.store import INBOX, NOTIFICATIONS, PREFERENCES, ensure_indexes
 from notifications.templates import ANNOUNCEMENTS, SUBSCRIPTIONS, Message, recipients, render
 
@@ -38,6 +39,10 @@ SETTINGS = {
     "retry_backoff_seconds": Setting(
         30.0, "Wait after the first failed attempt; doubled after each further one", 0.0, 3600.0
     ),
+    "digest_hour_utc": Setting(
+        0.0, "Hour of the day (UTC; 7.5 is 07:30) when daily and weekly digests go out", 0.0, 24.0
+    ),
+    "digest_weekday": Setting(0, "Day weekly digests go out: 0 is Monday, 6 is Sunday", 0, 6),
 }
 RETRY_BATCH = 200
 ANNOUNCEMENT_PAGE = 100
@@ -63,6 +68,7 @@ class Delivery(DependencyProvider):
         section = self.container.config.get("NOTIFICATIONS") or {}
         self.senders = senders_from_config(section)
         self.lease = timedelta(seconds=float(section.get("SEND_LEASE_SECONDS") or outbox.LEASE.total_seconds()))
+        self.announcement_page = int(section.get("ANNOUNCEMENT_PAGE_SIZE") or ANNOUNCEMENT_PAGE)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -87,7 +93,7 @@ class NotificationsService(service_base.PlatformService):
         self._process(event, now)
 
     def _process(self, event, now):
-        message = render(event)
+        message = render(self._with_names(event))
         documents = []
         if message is not None:
             for user_id in recipients(event):
@@ -97,6 +103,15 @@ class NotificationsService(service_base.PlatformService):
         outbox.mark_processed(self.db, event["event_id"], now)
         for notification_id in outbox.due_to_send(self.db, event["event_id"]):
             self._send(notification_id, now)
+
+    def _with_names(self, event):
+        """Names a template needs that the publisher does not send: the follower's (users sends only ids)."""
+        metadata = event.get("metadata") or {}
+        if event["event_type"] != events.USER_FOLLOWED or metadata.get("follower_name") or not event.get("user_id"):
+            return event
+        account = self.users.get_account(str(event["user_id"])) or {}
+        name = account.get("name") or account.get("username") or "Someone"
+        return {**event, "metadata": {**metadata, "follower_name": name}}
 
     def _email_of(self, user_id, event):
         metadata = event.get("metadata") or {}
@@ -147,7 +162,8 @@ class NotificationsService(service_base.PlatformService):
     @ConfiguredTimer.decorator("DIGEST_INTERVAL", 300)
     def send_digests(self):
         now = utcnow()
-        for (user_id, channel, address, due_at), items in outbox.due_digest_groups(self.db, now).items():
+        schedule = outbox.DigestSchedule(self.settings["digest_hour_utc"], self.settings["digest_weekday"])
+        for (user_id, channel, address, due_at), items in outbox.due_digest_groups(self.db, now, schedule).items():
             digest = outbox.make_digest(self.db, user_id, channel, address, due_at, items, now)
             self._send(digest["_id"], now)
 
@@ -209,29 +225,46 @@ class NotificationsService(service_base.PlatformService):
 
     @rpc
     def announce(self, **payload):
-        """Admin: a message to everyone with a role (or to everyone), by their announcement preferences."""
+        """Admin: a message to everyone with a role (or to everyone), by their announcement preferences.
+
+        Only recorded here (with one call to count the audience): ``send_announcements`` pages through the
+        users and stores the messages, and the outbox timer sends the emails, so a large audience does not
+        hold this request."""
         self.caller.require_role(ADMIN)
         data = load(AnnouncementSchema(), payload)
         role = normalize_role(data["role"]) if data["role"] else None
-        now = utcnow()
-        announcement_id = uuid.uuid4().hex
-        event = {"event_id": f"announcement-{announcement_id}", "event_type": "ANNOUNCEMENT", "user_id": None}
-        message = Message(ANNOUNCEMENTS, data["subject"], data["text"])
         filters = {"role": role} if role else {}
-        page, recipients_count = 1, 0
-        while True:
-            listing = self.users.list_users(page=page, page_size=ANNOUNCEMENT_PAGE, status="active", **filters)
-            documents = []
-            for user in listing["items"]:
-                table = outbox.read_preferences(self.db, user["id"])
-                documents += outbox.plan(event, message, user["id"], table, user.get("email"), now)
-            outbox.store(self.db, documents)
-            recipients_count += len(listing["items"])
-            if page * ANNOUNCEMENT_PAGE >= listing["total"] or not listing["items"]:
-                break
-            page += 1
-        # Emails and texts go out from the outbox timer, so a large audience does not hold this request.
-        return {"announcement_id": announcement_id, "role": role, "recipients": recipients_count}
+        audience = self.users.list_users(page=1, page_size=1, status="active", **filters)["total"]
+        announcement = announcements.create(
+            self.db, uuid.uuid4().hex, data["subject"], data["text"], role, audience, self.caller.user_id, utcnow()
+        )
+        return {"announcement_id": announcement["_id"], "role": role, "recipients": audience, "status": "pending"}
+
+    @ConfiguredTimer.decorator("RETRY_INTERVAL", 5)
+    def send_announcements(self):
+        """Announcements still to send: page through their audience, storing each page's messages."""
+        lease, size = self.delivery.lease, self.delivery.announcement_page
+        while (announcement := announcements.claim(self.db, utcnow(), lease)) is not None:
+            event = announcements.event_of(announcement)
+            message = Message(ANNOUNCEMENTS, announcement["subject"], announcement["text"])
+            filters = {"role": announcement["role"]} if announcement["role"] else {}
+            page = announcement["next_page"]
+            while True:
+                listing = self.users.list_users(page=page, page_size=size, status="active", **filters)
+                users = listing["items"]
+                tables = outbox.read_preferences_many(self.db, [user["id"] for user in users])
+                now = utcnow()
+                documents = []
+                for user in users:
+                    documents += outbox.plan(
+                        event, message, user["id"], tables[str(user["id"])], user.get("email"), now
+                    )
+                outbox.store(self.db, documents)
+                announcements.page_done(self.db, announcement["_id"], page, len(users), now, lease)
+                if not users or page * size >= listing["total"]:
+                    break
+                page += 1
+            announcements.finish(self.db, announcement["_id"], utcnow())
 
     @rpc
     def list_deliveries(self, **payload):
@@ -269,6 +302,9 @@ class NotificationsService(service_base.PlatformService):
             "by_status": by_status,
             "by_channel": by_channel,
             "events_received": self.db[INBOX].count_documents({}),
+            "announcements_pending": self.db[ANNOUNCEMENTS_COLLECTION].count_documents(
+                {"status": announcements.PENDING}
+            ),
             "generated_at": isoformat(utcnow()),
         }
 

@@ -6,6 +6,8 @@
   ``key``: the history (in-app messages are listed from it) and the outbox
   (email/SMS/push waiting to be sent, retried, digested, or failed for good).
 * ``preferences``: per user, only what they changed (``_id`` = user id).
+* ``announcements``: an admin's message to a role or everyone, sent to its audience page by page by a
+  timer (``next_page`` is the checkpoint), not inside the request.
 """
 
 import pymongo
@@ -13,6 +15,7 @@ import pymongo
 INBOX = "inbox"
 NOTIFICATIONS = "notifications"
 PREFERENCES = "preferences"
+ANNOUNCEMENTS = "announcements"
 
 
 def ensure_indexes(db):
@@ -21,5 +24,8 @@ def ensure_indexes(db):
         [("user_id", pymongo.ASCENDING), ("channel", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]
     )
     db[NOTIFICATIONS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
-    db[NOTIFICATIONS].create_index([("status", pymongo.ASCENDING), ("due_at", pymongo.ASCENDING)])
+    db[NOTIFICATIONS].create_index(
+        [("status", pymongo.ASCENDING), ("frequency", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]
+    )
     db[INBOX].create_index([("status", pymongo.ASCENDING), ("received_at", pymongo.ASCENDING)])
+    db[ANNOUNCEMENTS].create_index([("status", pymongo.ASCENDING), ("lease_until", pymongo.ASCENDING)])

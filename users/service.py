@@ -162,6 +162,13 @@ class UsersService(service_base.PlatformService):
         user = accounts.get_user(session, self.caller.require_user())
         merged = preferences.merge(session, user.id, changes)
         session.commit()
+        # engagement keeps show_on_leaderboard from this (the whole state, so the newest event wins).
+        self.events(
+            events.USER_UPDATED,
+            user_id=user.id,
+            fields=[f"preferences.{k}" for k in sorted(changes)],
+            preferences=merged,
+        )
         return merged
 
     # -- anyone's profile ----------------------------------------------------

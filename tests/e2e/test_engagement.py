@@ -1,10 +1,12 @@
 """Engagement over HTTP on real RabbitMQ: points, badges, leaderboard, the admin log, feedback, tracking, metrics.
 
-Training's and coaching's events are published with Nameko's standalone
-dispatcher exactly as those services publish them (the broker contract).
+Some events are published with Nameko's standalone dispatcher exactly as their
+services publish them (the broker contract); the last tests go through the
+publishing services themselves (training, coaching, events, users over HTTP),
+so what engagement and notifications read is what those services really send.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 from nameko.standalone.events import event_dispatcher
@@ -15,6 +17,7 @@ from common.events import make_event
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
+from tests.support.coaching_setup import iso, make_coach
 
 
 def publish(config, service, event_type, user_id, course_id=None, **metadata):
@@ -256,3 +259,183 @@ def test_coaching_and_events_earn_points_and_five_sessions_earn_a_badge(api, pla
     )
     assert badges == ["five_sessions"]
     assert "five_sessions" not in [b["code"] for b in data(api.get("/engagement/badges/me", token=token))["available"]]
+
+
+def board(api, token, **params):
+    return [
+        (row["rank"], row["name"], row["points"])
+        for row in data(api.get("/engagement/leaderboard", token=token, params=params))["items"]
+    ]
+
+
+def test_leaderboard_leaves_out_whoever_turned_show_on_leaderboard_off(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    ada, ada_token = make_user(api, admin, "ada@example.com", "Ada")
+    bob, bob_token = make_user(api, admin, "bob@example.com", "Bob")
+    cy, _ = make_user(api, admin, "cy@example.com", "Cy")
+    publish(platform, "training", events.COURSE_ENROLLED, ada["id"], course_id="c-1", title="Python")
+    publish(platform, "training", events.LESSON_COMPLETED, ada["id"], course_id="c-1", lesson_id="l-1")
+    publish(platform, "training", events.COURSE_ENROLLED, bob["id"], course_id="c-1", title="Python")
+    publish(platform, "training", events.LESSON_COMPLETED, cy["id"], course_id="c-2", lesson_id="l-9")
+    everyone = [(1, "Ada", 15), (2, "Bob", 10), (3, "Cy", 5)]
+    wait_until(lambda: board(api, bob_token) == everyone)
+
+    # Ada turns it off in her (users') preferences: she is left out, the others move up.
+    assert_error(
+        api.put("/users/preferences", token=ada_token, json={"show_on_leaderboard": "maybe"}), 400, "VALIDATION_ERROR"
+    )
+    hidden = data(api.put("/users/preferences", token=ada_token, json={"show_on_leaderboard": False}))
+    assert hidden["show_on_leaderboard"] is False
+    wait_until(lambda: board(api, bob_token) == [(1, "Bob", 10), (2, "Cy", 5)])
+    assert board(api, ada_token, limit=1) == [(1, "Bob", 10)]  # the limit counts the people shown
+    assert board(api, bob_token, period="week", course_id="c-1") == [(1, "Bob", 10)]
+    assert data(api.get("/engagement/points/me", token=ada_token))["total"] == 15  # her points are hers still
+    assert_error(
+        api.get("/engagement/leaderboard", token=ada_token, params={"period": "month"}), 400, "VALIDATION_ERROR"
+    )
+    assert_error(api.get("/engagement/leaderboard", token=ada_token, params={"limit": 0}), 400, "VALIDATION_ERROR")
+
+    # Another preference changing leaves her choice as it is.
+    assert data(api.put("/users/preferences", token=ada_token, json={"theme": "dark"}))["show_on_leaderboard"] is False
+    wait_until(
+        lambda: any(
+            entry["metadata"].get("fields") == ["preferences.theme"]
+            for entry in logs(api, admin, user_id=ada["id"], type="USER_UPDATED")["items"]
+        )
+    )
+    assert board(api, bob_token) == [(1, "Bob", 10), (2, "Cy", 5)]
+
+    # On again: back in her place.
+    data(api.put("/users/preferences", token=ada_token, json={"show_on_leaderboard": True}))
+    wait_until(lambda: board(api, bob_token) == everyone)
+
+
+def first_slot(api, token, coach_id):
+    start = utcnow() + timedelta(days=1)
+    response = api.get(
+        f"/coaching/coaches/{coach_id}/slots",
+        token=token,
+        params={"from": iso(start), "to": iso(start + timedelta(days=3))},
+    )
+    return data(response)["slots"][0]["start"]
+
+
+def inbox_of(api, token, event_type):
+    return [m for m in data(api.get("/notifications", token=token))["items"] if m["event_type"] == event_type]
+
+
+def test_a_coaching_session_booked_and_completed_over_http_rewards_the_learner_not_the_coach(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    coach, coach_token = make_coach(api, admin)
+    learner, learner_token = make_user(api, admin, "lea@example.com", "Lea")
+    start = first_slot(api, learner_token, coach["id"])
+    session = data(
+        api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": start}), 201
+    )
+
+    # SESSION_BOOKED (user_id: the learner, metadata.coach_id: the coach) tells both of them, with the time.
+    for token in (learner_token, coach_token):
+        booked = wait_until(lambda token=token: inbox_of(api, token, "SESSION_BOOKED"))
+        assert booked[0]["text"] == f"A coaching session is booked for {session['start']}."
+
+    assert_error(api.post(f"/coaching/sessions/{session['id']}/complete", token=learner_token), 403, "FORBIDDEN")
+    data(api.post(f"/coaching/sessions/{session['id']}/complete", token=coach_token))
+    points = wait_until(lambda: (p := data(api.get("/engagement/points/me", token=learner_token)))["total"] == 15 and p)
+    assert [entry["action"] for entry in points["recent"]] == ["session_attended"]
+    completed = logs(api, admin, type="SESSION_COMPLETED")["items"]
+    assert [(e["user_id"], e["target"]) for e in completed] == [
+        (learner["id"], {"type": "session", "id": session["id"]})
+    ]
+    assert completed[0]["metadata"]["coach_id"] == coach["id"]
+    assert data(api.get("/engagement/points/me", token=coach_token))["total"] == 0
+    # Having attended, the learner may rate the session; the coach's own session is not theirs to rate.
+    assert data(
+        api.post("/engagement/feedback", token=learner_token, json={"target": f"session:{session['id']}", "rating": 5})
+    )["created"]
+    assert_error(
+        api.post("/engagement/feedback", token=coach_token, json={"target": f"session:{session['id']}", "rating": 5}),
+        403,
+        "FORBIDDEN",
+    )
+
+
+def test_an_event_registered_and_attended_over_http_rewards_the_attendee_not_the_organiser(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    organiser, organiser_token = make_user(api, admin, "ines@example.com", "Ines", roles=["instructor"])
+    learner, learner_token = make_user(api, admin, "lea@example.com", "Lea")
+    start = datetime.now(UTC) + timedelta(days=2)
+    body = {
+        "title": "Leading remote teams",
+        "kind": "online",
+        "join_url": "https://meet.example.com/abc",
+        "timezone": "Europe/Berlin",
+        "starts_at": iso(start),
+        "ends_at": iso(start + timedelta(hours=2)),
+        "capacity": 5,
+    }
+    event = data(api.post("/events", token=organiser_token, json=body), 201)
+    assert api.post(f"/events/{event['id']}/register", token=learner_token).status_code == 200
+
+    # EVENT_REGISTERED (user_id: the registrant; metadata: event_id, title, starts_at) becomes her message.
+    registered = wait_until(lambda: inbox_of(api, learner_token, "EVENT_REGISTERED"))
+    assert registered[0]["text"] == f"You are registered for Leading remote teams ({event['starts_at']})."
+    assert data(
+        api.post("/engagement/feedback", token=learner_token, json={"target": f"event:{event['id']}", "rating": 4})
+    )["created"]
+
+    # The organiser moves the start into the past and checks her in: EVENT_ATTENDED earns her the points.
+    moved = datetime.now(UTC) - timedelta(minutes=30)
+    data(
+        api.put(
+            f"/events/{event['id']}",
+            token=organiser_token,
+            json={"starts_at": iso(moved), "ends_at": iso(moved + timedelta(hours=2))},
+        )
+    )
+    data(api.post(f"/events/{event['id']}/attendance", token=organiser_token, json={"user_ids": [learner["id"]]}))
+    points = wait_until(lambda: (p := data(api.get("/engagement/points/me", token=learner_token)))["total"] == 12 and p)
+    assert sorted(entry["action"] for entry in points["recent"]) == ["event_attended", "feedback_given"]
+    attended = logs(api, admin, type="EVENT_ATTENDED")["items"]
+    assert [(e["user_id"], e["target"]) for e in attended] == [(learner["id"], {"type": "event", "id": event["id"]})]
+    assert data(api.get("/engagement/points/me", token=organiser_token))["total"] == 0
+    assert inbox_of(api, organiser_token, "EVENT_REGISTERED") == []
+
+
+def test_a_course_learned_over_http_earns_points_a_badge_and_messages(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    _, instructor = make_user(api, admin, "ivy@example.com", "Ivy", roles=["instructor"])
+    learner, learner_token = make_user(api, admin, "lee@example.com", "Lee")
+    course = data(
+        api.post(
+            "/training/courses",
+            token=instructor,
+            json={
+                "title": "Practical Rust",
+                "modules": [{"title": "Basics", "lessons": [{"title": "Hello", "type": "text", "content": "Hi"}]}],
+            },
+        ),
+        201,
+    )
+    data(api.post(f"/training/courses/{course['id']}/publish", token=instructor))
+    data(api.post(f"/training/courses/{course['id']}/enroll", token=learner_token), 201)
+    lesson = course["modules"][0]["lessons"][0]
+    data(api.post(f"/training/lessons/{lesson['id']}/complete", token=learner_token))
+
+    # enroll 10 + lesson 5; the one-lesson course is completed too, which earns a badge but no points.
+    points = wait_until(lambda: (p := data(api.get("/engagement/points/me", token=learner_token)))["total"] == 15 and p)
+    assert {entry["course_id"] for entry in points["recent"]} == {course["id"]}
+    badges = wait_until(
+        lambda: len(b := data(api.get("/engagement/badges/me", token=learner_token))["earned"]) == 2 and b
+    )
+    assert {badge["code"] for badge in badges} == {"first_lesson", "first_course"}
+    enrolled = wait_until(lambda: inbox_of(api, learner_token, "COURSE_ENROLLED"))
+    assert enrolled[0]["text"] == "You are enrolled in Practical Rust."
+    completed = wait_until(lambda: inbox_of(api, learner_token, "COURSE_COMPLETED"))
+    assert completed[0]["text"] == "Well done: you completed Practical Rust."
+    awarded = wait_until(lambda: len(b := inbox_of(api, learner_token, "BADGE_AWARDED")) == 2 and b)
+    assert {m["subject"] for m in awarded} == {"New badge: First steps", "New badge: Course finisher"}
+    assert board(api, learner_token) == [(1, "Lee", 15)]

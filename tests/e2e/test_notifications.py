@@ -7,6 +7,7 @@ exactly as training publishes them: that is the broker contract.
 """
 
 import copy
+from datetime import timedelta
 
 import boto3
 import eventlet
@@ -17,6 +18,7 @@ from moto.sns.models import sns_backends
 from nameko.standalone.events import event_dispatcher
 
 from common import events
+from common.clock import utcnow
 from common.events import make_event
 from notifications.service import NotificationsService
 from tests.conftest import all_service_classes
@@ -42,7 +44,10 @@ def notifications_config(platform_config, sendgrid):
         "SENDGRID_BASE_URL": sendgrid.base_url,
         "SENDGRID_API_KEY": sendgrid.api_key,
         "RETRY_INTERVAL": 0.2,
+        "DIGEST_INTERVAL": 0.2,
         "SEND_LEASE_SECONDS": 1,
+        # Small pages, so an announcement to a handful of people goes through several pages of users.
+        "ANNOUNCEMENT_PAGE_SIZE": 2,
     }
     return config
 
@@ -363,3 +368,135 @@ def test_admin_announcement_reaches_a_role(api, sendgrid, notifications_config):
     sendgrid.wait_for("pupil@example.com", containing="Sunday 2:00")
     sendgrid.wait_for(ADMIN[0], containing="Sunday 2:00")
     assert "Maintenance" in [m["subject"] for m in inbox(api, learner_token)["items"]]
+
+
+def create_course(api, instructor, title):
+    created = api.post(
+        "/training/courses",
+        token=instructor,
+        json={"title": title, "modules": [{"title": "M", "lessons": [{"title": "L", "type": "text", "content": "x"}]}]},
+    )
+    assert created.status_code == 201, created.text
+    course = created.json()["data"]
+    assert api.post(f"/training/courses/{course['id']}/publish", token=instructor).status_code == 200
+    return course
+
+
+def test_a_daily_digest_gathers_a_categorys_emails_into_one(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    _, instructor = make_user(api, admin, "ivy@example.com", "Ivy", roles=["instructor"])
+    learner, token = make_user(api, admin, "dee@example.com", "Dee")
+    sendgrid.wait_for("dee@example.com", containing="account is ready")
+
+    def digest_time(moment):
+        """Daily digests go out at ``moment``'s time of day (UTC), from now on (an admin's runtime setting)."""
+        hours = (moment - moment.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() / 3600
+        changed = api.put("/admin/settings/notifications.digest_hour_utc", token=admin, json={"value": hours})
+        assert changed.status_code == 200, changed.text
+
+    # Twelve hours away while the messages come, so that no digest time passes meanwhile.
+    digest_time(utcnow() + timedelta(hours=12))
+    assert_error(
+        api.put("/admin/settings/notifications.digest_hour_utc", token=admin, json={"value": 25}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    assert_error(
+        api.put("/notifications/preferences", token=token, json={"categories": {"learning": {"email": "hourly"}}}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    changed = api.put("/notifications/preferences", token=token, json={"categories": {"learning": {"email": "daily"}}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"]["categories"]["learning"] == {
+        "email": "daily",
+        "in_app": "immediately",
+        "sms": "never",
+        "push": "never",
+    }
+
+    # Two enrollments (training publishes COURSE_ENROLLED): in the app at once, by email only in the digest.
+    for title in ("Rust", "Go"):
+        course = create_course(api, instructor, title)
+        assert api.post(f"/training/courses/{course['id']}/enroll", token=token).status_code == 201
+
+    def enrolment_emails():
+        found = deliveries(api, admin, user_id=learner["id"], channel="email")
+        return [d for d in found if d["event_type"] == "COURSE_ENROLLED"]
+
+    queued = wait_until(lambda: len(found := enrolment_emails()) == 2 and found)
+    assert {(d["status"], d["frequency"]) for d in queued} == {("queued", "daily")}
+    in_app = [m for m in inbox(api, token)["items"] if m["event_type"] == "COURSE_ENROLLED"]
+    assert sorted(m["text"] for m in in_app) == ["You are enrolled in Go.", "You are enrolled in Rust."]
+    assert not [m for m in sendgrid.to("dee@example.com") if "enrolled" in m["text"]]
+
+    # The digest time comes (now): one email with both.
+    digest_time(utcnow())
+    digest = sendgrid.wait_for("dee@example.com", containing="You are enrolled in Rust.")
+    assert digest["subject"] == "Your digest: 2 updates"
+    assert sorted(digest["text"].splitlines()) == [
+        "- You are enrolled: You are enrolled in Go.",
+        "- You are enrolled: You are enrolled in Rust.",
+    ]
+    assert {d["status"] for d in enrolment_emails()} == {"digested"}
+    sent = wait_until(
+        lambda: [
+            d
+            for d in deliveries(api, admin, user_id=learner["id"], channel="email", status="sent")
+            if d["event_type"] == "DIGEST"
+        ]
+    )
+    assert len(sent) == 1 and sent[0]["attempt_count"] == 1
+
+    # What comes after the digest time waits for the next one; the first digest went out once.
+    course = create_course(api, instructor, "Zig")
+    assert api.post(f"/training/courses/{course['id']}/enroll", token=token).status_code == 201
+    later = wait_until(lambda: [d for d in enrolment_emails() if d["status"] == "queued"])
+    assert len(later) == 1 and "Zig" in later[0]["text"]
+    digests = [m for m in sendgrid.to("dee@example.com") if m["subject"].startswith("Your digest")]
+    assert len(digests) == 1
+    assert "Zig" not in digests[0]["text"]
+
+
+def test_an_announcement_to_everyone_reaches_each_active_user_once_page_by_page(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    people = [make_user(api, admin, f"all{n}@example.com", f"All {n}")[0] for n in range(4)]
+    disabled = people.pop()
+    assert api.put(f"/users/{disabled['id']}", token=admin, json={"status": "disabled"}).status_code == 200
+    for person in people:
+        sendgrid.wait_for(person["email"], containing="account is ready")
+
+    assert_error(
+        api.post("/notifications", token=admin, json={"subject": "Hi", "role": "wizard"}), 400, "VALIDATION_ERROR"
+    )
+    assert_error(api.post("/notifications", token=admin, json={"text": "no subject"}), 400, "VALIDATION_ERROR")
+    sent = api.post("/notifications", token=admin, json={"subject": "Maintenance", "text": "Down on Sunday"})
+    assert sent.status_code == 201, sent.text
+    # The answer counts the active audience: the admin and three people (two pages of two for the timer).
+    assert sent.json()["data"]["recipients"] == 4
+
+    for address in [person["email"] for person in people] + [ADMIN[0]]:
+        sendgrid.wait_for(address, containing="Down on Sunday")
+
+    def settled():
+        stats = api.get("/admin/dashboard", token=admin).json()["data"]["services"]["notifications"]
+        return stats["announcements_pending"] == 0 and stats["by_status"].get("pending", 0) == 0
+
+    wait_until(settled)
+    for address in [person["email"] for person in people] + [ADMIN[0]]:
+        assert len([m for m in sendgrid.to(address) if "Down on Sunday" in m["text"]]) == 1, address
+    assert not [d for d in deliveries(api, admin, user_id=disabled["id"]) if d["event_type"] == "ANNOUNCEMENT"]
+
+
+def test_a_new_follower_is_named_in_the_message(api, sendgrid, notifications_config):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    ann, ann_token = make_user(api, admin, "ann@example.com", "Ann")
+    _, bob_token = make_user(api, admin, "bob@example.com", "Bob Builder")
+    assert api.post(f"/users/{ann['id']}/follow", token=bob_token).status_code == 200
+    email = sendgrid.wait_for("ann@example.com", containing="now follows you")
+    assert email["subject"] == "You have a new follower" and email["text"] == "Bob Builder now follows you."
+    followed = wait_until(lambda: [m for m in inbox(api, ann_token)["items"] if m["event_type"] == "USER_FOLLOWED"])
+    assert followed[0]["text"] == "Bob Builder now follows you."

@@ -11,7 +11,7 @@ from common.clock import utcnow
 from common.context import CallerContext
 from common.events import make_event
 from common.exceptions import Forbidden, RateLimited, ValidationError
-from engagement import activity, feedback, gamification, tracking
+from engagement import activity, feedback, gamification, inbox, tracking
 from engagement.service import EngagementService
 from engagement.store import ensure_indexes
 
@@ -37,10 +37,23 @@ def caller(user_id=None, roles=("learner",)):
     return context
 
 
-def service(db, who=None):
+class Consumption:
+    def __init__(self, lease=inbox.LEASE, max_attempts=inbox.MAX_ATTEMPTS):
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.requeue_delay = 0
+
+
+def service(db, who=None, consumption=None):
     settings = {gamification.setting_name(a): p for a, p in gamification.DEFAULT_POINTS.items()}
     settings["track_rate_limit_per_minute"] = 2
-    return worker_factory(EngagementService, db=db, caller=who or caller(), settings=settings)
+    return worker_factory(
+        EngagementService, db=db, caller=who or caller(), settings=settings, consumption=consumption or Consumption()
+    )
+
+
+def badges_published(worker):
+    return [c.args[1] for c in worker.dispatch.call_args_list if c.args[0] == events.BADGE_AWARDED]
 
 
 def test_subscriptions_name_known_event_types():
@@ -65,8 +78,9 @@ def test_points_once_per_thing_done_and_badges_once(db):
     worker.handle_event(make_event(events.LESSON_COMPLETED, user_id="u1", course_id="c1", lesson_id="l1"))
     assert db.points.count_documents({}) == 1
     assert db.badges.count_documents({"user_id": "u1"}) == 1
-    badge_events = [c for c in worker.events.call_args_list if c.args[0] == events.BADGE_AWARDED]
-    assert len(badge_events) == 1 and badge_events[0].kwargs["badge"] == "first_lesson"
+    badge_events = badges_published(worker)
+    assert len(badge_events) == 1 and badge_events[0]["metadata"]["badge"] == "first_lesson"
+    assert badge_events[0]["user_id"] == "u1" and badge_events[0]["metadata"]["badge_name"] == "First steps"
     for n in range(5):
         worker.handle_event(make_event(events.SESSION_COMPLETED, user_id="u1", session_id=f"s{n}"))
     assert "five_sessions" in {b["code"] for b in gamification.badges_of(db, "u1")["earned"]}
@@ -143,3 +157,45 @@ def test_leaderboard_names_follow_profile_changes(db):
     worker.handle_event(make_event(events.USER_DELETED, user_id="u1"))
     assert gamification.leaderboard(db) == []
     assert db.activity_log.count_documents({"user_id": "u1"}) == 5
+
+
+def test_leaderboard_leaves_out_whoever_turned_show_on_leaderboard_off(db):
+    worker = service(db)
+    for user, points in (("u1", "c1"), ("u2", "c2"), ("u3", "c3")):
+        worker.handle_event(make_event(events.USER_REGISTERED, user_id=user, name=user.upper()))
+        worker.handle_event(make_event(events.COURSE_ENROLLED, user_id=user, course_id=points))
+    assert [row["user_id"] for row in gamification.leaderboard(db, limit=2)] == ["u1", "u2"]
+
+    off = make_event(events.USER_UPDATED, user_id="u1", fields=["preferences.show_on_leaderboard"])
+    off["metadata"]["preferences"] = {"show_on_leaderboard": False, "theme": "dark"}
+    worker.handle_event(off)
+    # Left out, and the next one moves up: the limit counts the people shown.
+    assert [(row["rank"], row["user_id"]) for row in gamification.leaderboard(db, limit=2)] == [(1, "u2"), (2, "u3")]
+    assert [row["name"] for row in gamification.leaderboard(db)] == ["U2", "U3"]
+    assert gamification.points_of(db, "u1", NOW - timedelta(days=365))["total"] == 10  # their points are kept
+
+    # Another preference changing, or a name change, leaves the choice as it is.
+    theme = make_event(events.USER_UPDATED, user_id="u1", fields=["preferences.theme"])
+    theme["metadata"]["preferences"] = {"show_on_leaderboard": False, "theme": "light"}
+    worker.handle_event(theme)
+    worker.users.get_account.return_value = {"id": "u1", "name": "Renamed"}
+    worker.handle_event(make_event(events.USER_UPDATED, user_id="u1", fields=["name"]))
+    assert "u1" not in [row["user_id"] for row in gamification.leaderboard(db)]
+
+    on = make_event(events.USER_UPDATED, user_id="u1", fields=["preferences.show_on_leaderboard"])
+    on["metadata"]["preferences"] = {"show_on_leaderboard": True}
+    # A change that arrives late (an older timestamp) does not undo a newer one.
+    stale = dict(off, event_id="late-one", timestamp="2000-01-01T00:00:00.000Z")
+    worker.handle_event(on)
+    worker.handle_event(stale)
+    assert [row["user_id"] for row in gamification.leaderboard(db)] == ["u1", "u2", "u3"]
+    assert gamification.leaderboard(db)[0]["name"] == "Renamed"
+
+
+def test_a_late_registration_does_not_undo_a_newer_name(db):
+    worker = service(db)
+    worker.users.get_account.return_value = {"id": "u1", "name": "New"}
+    worker.handle_event(make_event(events.USER_UPDATED, user_id="u1", fields=["name"]))
+    worker.handle_event(make_event(events.USER_REGISTERED, user_id="u1", name="Old"))
+    worker.handle_event(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1"))
+    assert gamification.leaderboard(db)[0]["name"] == "New"

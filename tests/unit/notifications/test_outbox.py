@@ -195,3 +195,41 @@ def test_sms_and_push_go_through_sns():
     assert SnsText(client, push=True).send(endpoint["EndpointArn"], "Badge", "You earned it")
     senders = senders_from_config({"SMS_BACKEND": "sns", "SNS_REGION": "us-east-1", "EMAIL_BACKEND": "log"})
     assert isinstance(senders["sms"], SnsText) and senders["push"].push
+
+
+def test_the_digest_schedule_is_an_hour_of_the_day_and_a_weekday():
+    morning = outbox.DigestSchedule(hour=7.5, weekday=4)  # 07:30 UTC; weekly on Fridays
+    assert outbox.next_digest_at(NOW, prefs.DAILY, morning) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
+    assert outbox.last_digest_at(NOW, prefs.DAILY, morning) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    assert outbox.next_digest_at(NOW, prefs.WEEKLY, morning) == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    assert outbox.last_digest_at(NOW, prefs.WEEKLY, morning) == datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
+    # At the very moment of a digest, it is the last one, and the next is a period later.
+    at = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    assert outbox.last_digest_at(at, prefs.WEEKLY, morning) == at
+    assert outbox.next_digest_at(at, prefs.WEEKLY, morning) == datetime(2026, 12, 4, 7, 30, tzinfo=UTC)
+    # A message is due exactly when the first digest time after it has come.
+    for frequency in (prefs.DAILY, prefs.WEEKLY):
+        for hours in range(0, 24 * 15, 5):
+            queued = NOW + timedelta(hours=hours, minutes=7)
+            for later in (timedelta(0), timedelta(hours=3), timedelta(days=1), timedelta(days=8)):
+                now = queued + later
+                due = outbox.next_digest_at(queued, frequency, morning) <= now
+                assert due == (queued < outbox.last_digest_at(now, frequency, morning)), (frequency, queued, now)
+
+
+def test_a_changed_digest_time_applies_to_what_is_queued_already(db):
+    stored = {"categories": {"learning": {"email": "daily"}, "events": {"email": "weekly"}}}
+    plan_event(db, make_event(events.COURSE_ENROLLED, user_id="u1", title="A"), stored=stored)
+    plan_event(db, make_event(events.EVENT_REGISTERED, user_id="u1", title="Meetup"), stored=stored)
+    queued = db.notifications.find({"status": "queued"})
+    assert sorted(doc["frequency"] for doc in queued) == ["daily", "weekly"]
+    at_noon = outbox.DigestSchedule(hour=12.0, weekday=0)  # NOW is Monday 10:00
+    assert outbox.due_digest_groups(db, NOW + timedelta(hours=1), at_noon) == {}
+    groups = outbox.due_digest_groups(db, NOW + timedelta(hours=2), at_noon)
+    # Both are due at Monday noon (the weekly one too, it is a Monday): one digest.
+    assert list(groups) == [("u1", "email", "a@x.io", datetime(2026, 11, 23, 12, tzinfo=UTC))]
+    assert sorted(item["subject"] for item in groups[next(iter(groups))]) == ["You are enrolled", "You are registered"]
+    at_nine = outbox.DigestSchedule(hour=9.0, weekday=0)  # already passed today when they were queued
+    assert outbox.due_digest_groups(db, NOW + timedelta(hours=12), at_nine) == {}
+    tomorrow_nine = NOW + timedelta(hours=23)
+    assert [len(items) for items in outbox.due_digest_groups(db, tomorrow_nine, at_nine).values()] == [1]

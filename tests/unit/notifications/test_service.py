@@ -42,6 +42,7 @@ class Delivery:
         self.email = Recorder()
         self.senders = {"email": self.email, "sms": Recorder(), "push": Recorder()}
         self.lease = LEASE
+        self.announcement_page = 2
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def make(db, who=None, delivery=None):
         db=db,
         caller=who or caller(),
         delivery=delivery or Delivery(),
-        settings={"max_attempts": 3, "retry_backoff_seconds": 0.0},
+        settings={"max_attempts": 3, "retry_backoff_seconds": 0.0, "digest_hour_utc": 0.0, "digest_weekday": 0},
     )
     worker.users.get_account.side_effect = lambda user_id: {"id": user_id, "email": f"{user_id}@x.io"}
     return worker
@@ -100,7 +101,8 @@ def test_the_digest_timer_sends_one_message_for_what_is_due(db):
     assert delivery.email.sent == []
     worker.send_digests()
     assert delivery.email.sent == []  # not due yet
-    db.notifications.update_many({"status": "queued"}, {"$set": {"due_at": utcnow() - timedelta(minutes=1)}})
+    # Queued before the last digest time (the digest goes out at 00:00 UTC by default): now due.
+    db.notifications.update_many({"status": "queued"}, {"$set": {"created_at": utcnow() - timedelta(days=1)}})
     worker.send_digests()
     worker.send_digests()
     assert len(delivery.email.sent) == 1 and delivery.email.sent[0][1] == "Your digest: 2 updates"
@@ -131,3 +133,79 @@ def test_inbox_rpcs_belong_to_their_user(db):
         make(db, caller("u1")).announce(subject="x", text="y")
     with pytest.raises(Forbidden):
         make(db, caller("u1")).list_deliveries()
+
+
+def test_an_announcement_is_recorded_in_the_request_and_sent_page_by_page_by_the_timer(db):
+    people = [{"id": f"u{n}", "email": f"u{n}@x.io"} for n in range(5)]
+
+    def list_users(page, page_size, status, **filters):
+        assert status == "active" and filters == {"role": "learner"}
+        start = (page - 1) * page_size
+        return {"items": people[start : start + page_size], "total": len(people), "page": page}
+
+    delivery = Delivery()
+    admin = make(db, caller("adm", roles=("admin",)), delivery)
+    admin.users.list_users.side_effect = list_users
+    make(db, caller("u3"), delivery).update_preferences(categories={"announcements": {"email": "never"}})
+
+    answer = admin.announce(subject="Maintenance", text="Sunday", role="student")
+    assert answer["recipients"] == 5 and answer["role"] == "learner" and answer["status"] == "pending"
+    # The request asked users once (to count the audience) and stored no message.
+    assert admin.users.list_users.call_count == 1
+    assert db.notifications.count_documents({}) == 0
+
+    timer = make(db, delivery=delivery)
+    timer.users.list_users.side_effect = list_users
+    timer.send_announcements()
+    pages = [c.kwargs["page"] for c in timer.users.list_users.call_args_list]
+    assert pages == [1, 2, 3]  # five people, two a page
+    assert db.notifications.count_documents({"channel": "in_app"}) == 5
+    emails = db.notifications.find({"channel": "email"})
+    assert sorted(doc["address"] for doc in emails) == ["u0@x.io", "u1@x.io", "u2@x.io", "u4@x.io"]
+    assert db.notifications.count_documents({"channel": "email", "status": "pending"}) == 4  # the outbox sends them
+    assert delivery.email.sent == []
+    timer.deliver_due()
+    assert len(delivery.email.sent) == 4
+    done = db.announcements.find_one({"_id": answer["announcement_id"]})
+    assert done["status"] == "done" and done["recipients"] == 5
+    timer.send_announcements()  # nothing left to do
+    assert timer.users.list_users.call_count == 3
+
+
+def test_an_announcement_interrupted_half_way_resumes_from_its_checkpoint(db):
+    people = [{"id": f"u{n}", "email": f"u{n}@x.io"} for n in range(5)]
+    calls = []
+
+    def list_users(page, page_size, status, **filters):
+        calls.append(page)
+        if page == 2 and calls.count(2) == 1:
+            raise TimeoutError("users did not answer")
+        start = (page - 1) * page_size
+        return {"items": people[start : start + page_size], "total": len(people), "page": page}
+
+    delivery = Delivery()
+    delivery.lease = timedelta(0)
+    admin = make(db, caller("adm", roles=("admin",)), delivery)
+    admin.users.list_users.side_effect = list_users
+    announced = admin.announce(subject="Hello", text="Everyone")
+    calls.clear()
+    with pytest.raises(TimeoutError):
+        admin.send_announcements()
+    assert db.notifications.count_documents({"channel": "in_app"}) == 2
+    assert db.announcements.find_one({"_id": announced["announcement_id"]})["next_page"] == 2
+    admin.send_announcements()
+    assert calls == [1, 2, 2, 3]  # page 1 is not asked for again
+    assert db.notifications.count_documents({"channel": "in_app"}) == 5
+
+
+def test_a_new_follower_is_named_though_users_sends_only_ids(db):
+    delivery = Delivery()
+    worker = make(db, delivery=delivery)
+    worker.users.get_account.side_effect = lambda user_id: {
+        "id": user_id,
+        "email": f"{user_id}@x.io",
+        "name": {"bob": "Bob Builder"}.get(user_id),
+        "username": None,
+    }
+    worker.handle_event(make_event(events.USER_FOLLOWED, user_id="bob", followee_id="ann"))
+    assert delivery.email.sent == [("ann@x.io", "You have a new follower", "Bob Builder now follows you.")]
