@@ -69,11 +69,13 @@ def report(db, caller, days, course_id=None):
 
 
 def popular(db, user_id, days, limit):
-    """Published courses by enrollments in the last ``days`` days, leaving out those the caller takes."""
+    """Published courses by enrollments in the last ``days`` days, leaving out the caller's courses: those they
+    take and those they teach."""
     since = utcnow() - timedelta(days=days)
-    taken = (
-        {row["course_id"] for row in db[ENROLLMENTS].find({"user_id": user_id}, {"course_id": 1})} if user_id else set()
-    )
+    taken = set()
+    if user_id:
+        taken = {row["course_id"] for row in db[ENROLLMENTS].find({"user_id": user_id}, {"course_id": 1})}
+        taken |= {row["_id"] for row in db[COURSES].find({"instructor_id": user_id}, {"_id": 1})}
     pipeline = [
         {"$match": {"enrolled_at": {"$gte": since}}},
         {"$group": {"_id": "$course_id", "count": {"$sum": 1}}},

@@ -137,12 +137,16 @@ def _is_overdue(attempt, now):
     return deadline is not None and now > as_utc(deadline) + timedelta(seconds=GRACE_SECONDS)
 
 
-def _close_expired(db, assessment, attempt, now):
-    """An open attempt past its deadline closes with no points (nothing was submitted in time)."""
+def _close_expired(db, assessment, attempt):
+    """An open attempt past its deadline closes with no points (nothing was submitted in time).
+
+    It ends at its deadline, not when the server noticed: a ``wait_seconds`` before the next attempt
+    counts from there, so a learner who comes back a day later is not told to wait again.
+    """
     outcome = scoring.score(assessment["questions"], {})
     db[ATTEMPTS].update_one(
         {"_id": attempt["_id"], "submitted_at": None},
-        {"$set": _closing(assessment, outcome, {}, now, status="expired")},
+        {"$set": _closing(assessment, outcome, {}, as_utc(attempt["deadline"]), status="expired")},
     )
 
 
@@ -168,7 +172,7 @@ def start(db, assessment, user_id, now=None):
     if open_attempt is not None:
         if not _is_overdue(open_attempt, now):
             return open_attempt
-        _close_expired(db, assessment, open_attempt, now)
+        _close_expired(db, assessment, open_attempt)
         attempts = attempts_of(db, assessment["_id"], user_id)
     used = len(attempts)
     if assessment.get("max_attempts") and used >= assessment["max_attempts"]:
@@ -263,7 +267,7 @@ def submit(db, assessment, user_id, submitted, now=None):
         raise ValidationError("Start an attempt before submitting", {"attempt": ["none open"]})
     overdue = _is_overdue(attempt, now)
     if overdue and assessment.get("overdue_policy", "refuse") == "refuse":
-        _close_expired(db, assessment, attempt, now)
+        _close_expired(db, assessment, attempt)
         raise ValidationError(
             "The time limit has passed; the attempt was closed without points",
             {"deadline": [isoformat(attempt["deadline"])]},

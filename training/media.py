@@ -279,11 +279,24 @@ def decode_upload(doc, body_base64, content_type):
 
 
 def check_stored(doc, stored):
-    """What object storage holds for a pending item matches what was declared (the presigned policy bound it)."""
+    """What object storage holds for a pending item matches what was declared (the presigned policy binds it;
+    a store that ignores policy conditions is caught here): nothing yet is 409, more bytes than declared 413,
+    fewer bytes or another content type 400, as the gateway's own upload route answers."""
     if stored is None:
         raise Conflict("Nothing has been uploaded for this media yet", {"status": doc["status"]})
+    if stored["size"] > doc["size"]:
+        raise PayloadTooLarge(
+            f"The upload is over the declared {doc['size']} bytes", {"max_bytes": doc["size"], "size": stored["size"]}
+        )
     if stored["size"] != doc["size"]:
-        raise Conflict("The stored file is not the declared size", {"size": stored["size"]})
-    if stored.get("content_type") and allowed_content_type(stored["content_type"]) != doc["content_type"]:
-        raise Conflict("The stored file is not the declared content type", {"content_type": stored["content_type"]})
+        raise ValidationError(f"The upload must be the declared {doc['size']} bytes", {"size": [stored["size"]]})
+    try:
+        stored_type = allowed_content_type(stored.get("content_type")) if stored.get("content_type") else None
+    except ValidationError:
+        stored_type = "(not allowed)"
+    if stored.get("content_type") and stored_type != doc["content_type"]:
+        raise ValidationError(
+            "The upload's Content-Type is not the one declared",
+            {"content_type": [f"must be {doc['content_type']}, not {stored['content_type']}"]},
+        )
     return stored

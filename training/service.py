@@ -12,7 +12,7 @@ from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
 from common.events import DomainEvents
-from common.exceptions import Forbidden, NotFound, ValidationError
+from common.exceptions import Forbidden, NotFound, PayloadTooLarge, ValidationError
 from common.ids import parse_uuid
 from common.mongo import MongoDatabase
 from common.pagination import PageQuerySchema, offset_of, page_of
@@ -134,15 +134,19 @@ class TrainingService(service_base.PlatformService):
 
     @rpc
     def publish_course(self, course_id):
+        # Whether this request's successful write is the one that published: a retry after losing a race
+        # reads the winner's document, so concurrent publishes announce COURSE_PUBLISHED once.
+        published_now = {}
+
         def publish(course):
             if not courses.all_lessons(course):
                 raise courses.ValidationError("A course needs at least one lesson to be published", {})
+            published_now["value"] = course["status"] != courses.PUBLISHED
             course["status"] = courses.PUBLISHED
             course["published_at"] = course.get("published_at") or utcnow()
 
-        before = courses.editable(self.db, self.caller, course_id)
         course = courses.update(self.db, self.caller, course_id, publish)
-        if before["status"] != courses.PUBLISHED:
+        if published_now["value"]:
             self.events(
                 events.COURSE_PUBLISHED, user_id=self.caller.user_id, course_id=course["_id"], title=course["title"]
             )
@@ -629,7 +633,13 @@ class TrainingService(service_base.PlatformService):
         doc = media.find_media(collection, media_id)
         media.require_manage(doc, self.caller)
         if doc["status"] == media.PENDING:
-            stored = media.check_stored(doc, self.media_storage.stat(doc["storage_key"]))
+            storage = self.media_storage
+            try:
+                stored = media.check_stored(doc, storage.stat(doc["storage_key"]))
+            except (PayloadTooLarge, ValidationError):
+                # Bytes that break the declaration do not stay in the bucket; the upload target still works.
+                storage.delete(doc["storage_key"])
+                raise
             media.mark_uploaded(collection, doc["_id"], stored["size"], utcnow())
         return media.view(media.find_media(collection, doc["_id"]))
 

@@ -5,6 +5,9 @@ moto checks neither signatures nor expiry nor the POST policy's conditions; thos
 tests/unit/training/test_media_storage.py. Here the point is that the whole path works against an S3 API.
 """
 
+import base64
+import json
+
 import boto3
 import pytest
 import requests
@@ -99,3 +102,63 @@ def test_presigned_post_upload_confirm_and_presigned_download(api, platform, s3_
     deleted = api.delete(f"/training/media/{item['id']}", token=instructor)
     assert deleted.status_code == 200, deleted.text
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+
+def test_the_s3_target_refuses_oversize_and_wrong_types(api, platform, s3_endpoint):
+    _, s3 = s3_endpoint
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    _, instructor = make_user(api, admin, "ivy@example.com", "Ivy Instructor", roles=["instructor"])
+    body = {"filename": "episode.mp3", "content_type": "audio/mpeg", "size": len(MP3)}
+
+    # Before any byte moves: over MEDIA.MAX_BYTES is 413, a type off the allow-list 400.
+    too_big = api.post("/training/media/upload", token=instructor, json=dict(body, size=1_000_001))
+    assert_error(too_big, 413, "PAYLOAD_TOO_LARGE")
+    assert int(too_big.json()["error"]["details"]["max_bytes"]) == 1_000_000
+    for content_type in ("text/html", "image/svg+xml", "application/octet-stream"):
+        refused = api.post("/training/media/upload", token=instructor, json=dict(body, content_type=content_type))
+        assert_error(refused, 400, "VALIDATION_ERROR")
+    for bad in ({"size": 0}, {"size": -1}, {"size": "10"}):
+        assert_error(
+            api.post("/training/media/upload", token=instructor, json={**body, **bad}), 400, "VALIDATION_ERROR"
+        )
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+    started = api.post("/training/media/upload", token=instructor, json=body)
+    assert started.status_code == 201, started.text
+    item, upload = started.json()["data"]["media"], started.json()["data"]["upload"]
+    # The presigned POST's signed policy binds the exact size and the declared type: S3 refuses anything else.
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", len(MP3), len(MP3)] in policy["conditions"]
+    assert {"Content-Type": "audio/mpeg"} in policy["conditions"]
+    assert {"key": item["storage_key"]} in policy["conditions"] and upload["max_bytes"] == len(MP3)
+
+    def post_form(data, content_type="audio/mpeg"):
+        fields = dict(upload["fields"], **{"Content-Type": content_type})
+        posted = requests.post(
+            upload["url"], data=fields, files={"file": ("episode.mp3", data, content_type)}, timeout=30
+        )
+        assert posted.status_code in (200, 201, 204), posted.text  # moto does not enforce the policy
+
+    def complete():
+        return api.post(f"/training/media/{item['id']}/complete", token=instructor)
+
+    # A store that ignored the policy: `complete` reads what the bucket holds, refuses it as the gateway's
+    # own upload route would, and removes it; the item stays pending and the target can be used again.
+    for data, content_type, status, code in (
+        (MP3 + b"\x00" * 100, "audio/mpeg", 413, "PAYLOAD_TOO_LARGE"),
+        (MP3[:-1], "audio/mpeg", 400, "VALIDATION_ERROR"),
+        (MP3, "text/html", 400, "VALIDATION_ERROR"),
+        (MP3, "video/mp4", 400, "VALIDATION_ERROR"),
+    ):
+        post_form(data, content_type)
+        assert_error(complete(), status, code)
+        assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+        pending = api.get(f"/training/media/{item['id']}", token=instructor).json()["data"]
+        assert pending["status"] == "pending" and pending["size"] == len(MP3)
+        assert_error(api.get(f"/training/media/{item['id']}/url", token=instructor), 409, "CONFLICT")
+
+    post_form(MP3)
+    completed = complete()
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["data"]["status"] == "uploaded" and completed.json()["data"]["size"] == len(MP3)

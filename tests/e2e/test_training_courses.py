@@ -137,10 +137,12 @@ def test_course_permissions_search_and_structure_edits(api, people):
     assert [item["title"] for item in found["items"]] == ["Course 3"]
     assert data_of(api.get("/training/courses", params={"q": ".*"}))["total"] == 0  # text, not a pattern
 
-    # Popular: most enrolled lately, leaving out what the caller takes.
-    popular = data_of(api.get("/training/courses/popular", token=instructor))
-    assert popular[0]["id"] == course_id and popular[0]["recent_enrollments"] == 1
+    # Popular: most enrolled lately, leaving out the caller's courses (those they take or teach).
+    for token in (other, None):
+        popular = data_of(api.get("/training/courses/popular", token=token))
+        assert [(item["id"], item["recent_enrollments"]) for item in popular] == [(course_id, 1)]
     assert course_id not in [item["id"] for item in data_of(api.get("/training/courses/popular", token=learner))]
+    assert course_id not in [item["id"] for item in data_of(api.get("/training/courses/popular", token=instructor))]
 
     # Deleting: only the owner or an admin.
     assert_error(api.delete(f"/training/courses/{drafts[4]['id']}", token=other), 403, "FORBIDDEN")
@@ -205,6 +207,25 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
     assert by_date == [dict(by_user[0], date=today["date"])]
     assert_error(api.get(f"/training/attendance/date/{today['date']}", token=learner), 403, "FORBIDDEN")
     assert_error(api.get("/training/attendance/date/2026-13-40", token=admin), 400, "VALIDATION_ERROR")
+
+    # Totals are per learner: another learner's sessions on the same video and day are theirs alone.
+    second_profile, second = make_user(api, admin, "sam@example.com", "Sam Second")
+    data_of(api.post(f"/training/courses/{course['id']}/enroll", token=second), 201)
+    data_of(api.post("/training/progress", token=second, json=dict(play, start_time="10:00:00")))
+    theirs = data_of(
+        api.post(
+            "/training/progress",
+            token=second,
+            json={"video_id": video["id"], "end_time": "10:01:00", "watchtime_seconds": 60},
+        )
+    )
+    assert theirs["watch_seconds"] == 60 and theirs["sessions"] == 1
+    assert data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))[0]["watch_seconds"] == 900
+    by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))
+    assert {row["user_id"]: row["total_time"] for row in by_date} == {
+        people["learner_id"]: "00:15:00",
+        second_profile["id"]: "00:01:00",
+    }
 
 
 def test_completing_concurrently_issues_one_certificate(api, people, event_tap):
@@ -283,3 +304,128 @@ def test_mongodb_operators_in_input_are_refused_everywhere(api, people):
     # Nothing was changed by the refused requests: the attempt is still open and unscored.
     result = data_of(api.get(f"/training/assessments/{assessment['id']}/result", token=learner))
     assert result["attempts"][0]["status"] == "open" and result["attempts"][0]["score"] is None
+
+
+def published(api, token, title, lessons=None, **fields):
+    course = data_of(
+        api.post(
+            "/training/courses",
+            token=token,
+            json={"title": title, "modules": [{"title": "M", "lessons": lessons or [{"title": "L"}]}], **fields},
+        ),
+        201,
+    )
+    return data_of(api.post(f"/training/courses/{course['id']}/publish", token=token))
+
+
+def test_filters_content_visibility_requirements_certificates_and_analytics_scope(api, people):
+    instructor, other, learner, admin = people["instructor"], people["other"], people["learner"], people["admin"]
+    lessons = [
+        {"title": "Core", "content": "core text"},
+        {"title": "Extra", "content": "extra text", "required": False},
+        {"title": "Teaser", "content": "teaser text", "preview": True, "required": False},
+    ]
+    data_course = published(api, instructor, "Data 101", lessons, category="data", level="beginner")
+    published(api, instructor, "Ops 301", category="ops", level="advanced")
+    others = published(api, other, "Other's course", category="data", level="advanced")
+    by_admin = published(api, admin, "Admin's course")  # admins create too
+    data_of(api.post("/training/courses", token=instructor, json={"title": "Draft", "category": "data"}), 201)
+
+    def titles(token=None, **params):
+        return sorted(
+            item["title"] for item in data_of(api.get("/training/courses", token=token, params=params))["items"]
+        )
+
+    assert titles(category="data") == ["Data 101", "Other's course"]
+    assert titles(level="advanced") == ["Ops 301", "Other's course"]
+    assert titles(category="data", level="advanced") == ["Other's course"]
+    assert titles(instructor_id=others["instructor_id"]) == ["Other's course"]
+    assert titles(instructor, mine="true") == ["Data 101", "Draft", "Ops 301"]
+    assert titles(instructor, category="data") == ["Data 101", "Draft", "Other's course"]
+    assert titles(learner, mine="true") == []
+    assert titles(admin, status="draft") == ["Draft"]
+    assert by_admin["instructor_id"] and titles(admin, instructor_id=by_admin["instructor_id"]) == ["Admin's course"]
+    assert_error(api.get("/training/courses", params={"level": "expert"}), 400, "VALIDATION_ERROR")
+    assert_error(api.get("/training/courses", params={"page_size": "1000"}), 400, "VALIDATION_ERROR")
+
+    # Lesson content: the instructor, admins and enrolled learners; preview lessons everyone.
+    def contents(token):
+        lessons = data_of(api.get(f"/training/courses/{data_course['id']}/lessons", token=token))
+        return {lesson["title"]: lesson.get("content") for lesson in lessons}
+
+    everything = {"Core": "core text", "Extra": "extra text", "Teaser": "teaser text"}
+    assert contents(instructor) == everything and contents(admin) == everything
+    preview_only = {"Core": None, "Extra": None, "Teaser": "teaser text"}
+    assert contents(None) == preview_only and contents(other) == preview_only and contents(learner) == preview_only
+    assert data_of(api.get(f"/training/courses/{data_course['id']}", token=other))["modules"][0]["lessons"][0][
+        "content_locked"
+    ]
+
+    # Required lessons and assessments complete a course; optional ones do not hold it back.
+    optional_quiz = data_of(
+        api.post(
+            f"/training/courses/{data_course['id']}/assessments",
+            token=instructor,
+            json={
+                "title": "Optional",
+                "required": False,
+                "questions": [{"type": "true_false", "prompt": "Yes?", "correct": True}],
+            },
+        ),
+        201,
+    )
+    assert optional_quiz["required"] is False
+    data_of(api.post(f"/training/courses/{data_course['id']}/register", token=learner), 201)
+    assert contents(learner) == everything
+    core = data_course["modules"][0]["lessons"][0]["id"]
+    done = data_of(api.post(f"/training/lessons/{core}/complete", token=learner))
+    assert done["status"] == "completed" and done["progress"] == 33.33
+    assert done["missing"] == {"lessons": [], "assessments": []}
+    mine = data_of(api.get("/training/enrollments/me", token=learner))["items"]
+    assert [(row["course"]["title"], row["progress"], row["status"]) for row in mine] == [
+        ("Data 101", 33.33, "completed")
+    ]
+
+    # The certificate: its holder and admins read it; nobody else, not even the course's instructor.
+    certificate = data_of(api.get("/training/certificates/me", token=learner))[0]
+    path = f"/training/certificates/{certificate['id']}"
+    assert data_of(api.get(path, token=learner))["id"] == certificate["id"]
+    assert data_of(api.get(path, token=admin))["holder_name"] == "Lee Learner"
+    assert_error(api.get(path, token=instructor), 403, "FORBIDDEN")
+    assert_error(api.get(f"{path}/pdf", token=other), 403, "FORBIDDEN")
+    assert api.get(f"{path}/pdf", token=admin).content.startswith(b"%PDF")
+    assert_error(api.get("/training/certificates/00000000-0000-0000-0000-000000000000/verify"), 404, "NOT_FOUND")
+
+    # Analytics: an instructor sees their own courses only; admins see all.
+    own = data_of(api.get("/training/analytics", token=instructor, params={"days": 7}))
+    assert sorted(row["title"] for row in own["courses"]) == ["Data 101", "Draft", "Ops 301"]
+    row = next(row for row in own["courses"] if row["title"] == "Data 101")
+    assert row["enrollments"] == 1 and row["new_enrollments"] == 1 and row["completion_rate"] == 100.0
+    assert row["average_score"] is None and row["active_learners"] == 1
+    assert own["totals"]["enrollments"] == 1 and own["totals"]["completions"] == 1
+    theirs = data_of(api.get("/training/analytics", token=other, params={"course_id": data_course["id"]}))
+    assert theirs["courses"] == []
+    everyone = data_of(api.get("/training/analytics", token=admin))
+    assert {"Data 101", "Other's course", "Admin's course"} <= {row["title"] for row in everyone["courses"]}
+    assert_error(api.get("/training/analytics", token=admin, params={"days": 0}), 400, "VALIDATION_ERROR")
+
+    # Unenrolling on seed 003's path; removing a module; only staff change structure.
+    data_of(api.delete(f"/training/courses/{data_course['id']}/register", token=learner))
+    assert data_of(api.get(f"/training/courses/{data_course['id']}/enrollment", token=learner))["enrolled"] is False
+    module_id = data_course["modules"][0]["id"]
+    second = data_of(
+        api.post(f"/training/courses/{data_course['id']}/modules", token=instructor, json={"title": "Two"}), 201
+    )
+    assert len(second["modules"]) == 2
+    assert_error(
+        api.delete(f"/training/courses/{data_course['id']}/modules/{module_id}", token=learner), 403, "FORBIDDEN"
+    )
+    assert_error(
+        api.delete(f"/training/courses/{data_course['id']}/modules/{module_id}", token=other), 403, "FORBIDDEN"
+    )
+    removed = data_of(api.delete(f"/training/courses/{data_course['id']}/modules/{module_id}", token=instructor))
+    assert [(module["title"], module["order"]) for module in removed["modules"]] == [("Two", 1)]
+    assert_error(
+        api.delete(f"/training/courses/{data_course['id']}/modules/{module_id}", token=instructor), 404, "NOT_FOUND"
+    )
+    assert_error(api.get(f"/training/attendance/user/{people['learner_id']}", token=learner), 403, "FORBIDDEN")

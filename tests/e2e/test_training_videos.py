@@ -18,11 +18,17 @@ def youtube_api():
 
 
 @pytest.fixture
-def platform_config(platform_config, youtube_api):
+def youtube_key(youtube_api):
+    """The key the platform is configured with (a test may parametrize it away)."""
+    return youtube_api.api_key
+
+
+@pytest.fixture
+def platform_config(platform_config, youtube_api, youtube_key):
     platform_config["TRAINING"] = {
         **platform_config.get("TRAINING", {}),
         "YOUTUBE_API_URL": youtube_api.base_url,
-        "YOUTUBE_API_KEY": youtube_api.api_key,
+        "YOUTUBE_API_KEY": youtube_key,
     }
     return platform_config
 
@@ -80,3 +86,14 @@ def test_playlist_import_errors_in_the_api_shape_become_clear_answers(api, platf
     refused = api.post("/training/videos/youtube-playlist", token=admin, json={"playlist_url": PLAYLIST})
     assert_error(refused, 503, "SERVICE_UNAVAILABLE")
     assert refused.json()["error"]["details"]["reasons"] == ["keyInvalid"]
+
+
+@pytest.mark.parametrize("youtube_key", [""])
+def test_playlist_import_without_a_configured_key_is_unavailable_without_calling_out(api, platform, youtube_api):
+    youtube_api.add_playlist(PLAYLIST, "Short", [("abcdefghijk", "One", "PT4M13S")])
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    response = api.post("/training/videos/youtube-playlist", token=admin, json={"playlist_url": PLAYLIST})
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")
+    assert youtube_api.requests == []
+    assert data_of(api.get("/training/courses", token=admin))["total"] == 0

@@ -106,6 +106,26 @@ def test_an_abandoned_attempt_past_its_deadline_is_closed_at_the_next_start(db):
     assert [attempt["status"] for attempt in assessments.attempts_of(db, quiz["_id"], "u1")] == ["expired", "open"]
 
 
+def test_an_expired_attempt_ends_at_its_deadline_so_the_wait_counts_from_there(db):
+    quiz = make(db, time_limit_seconds=60, wait_seconds=3600)
+    first = assessments.start(db, quiz, "u1", now=T0)
+    # Back two hours later: the abandoned attempt ended at T0 + 60s, more than the wait ago.
+    second = assessments.start(db, quiz, "u1", now=T0 + timedelta(hours=2))
+    assert second["number"] == 2
+    closed = db[ATTEMPTS].find_one({"_id": first["_id"]})
+    assert closed["status"] == "expired" and assessments.as_utc(closed["submitted_at"]) == T0 + timedelta(seconds=60)
+    # A refused late submission also ends the attempt at its deadline.
+    assessments.submit(db, quiz, "u1", answers(quiz, True), now=T0 + timedelta(hours=2, seconds=30))
+    late = make(db, time_limit_seconds=60, wait_seconds=3600)
+    assessments.start(db, late, "u2", now=T0)
+    with pytest.raises(ValidationError):
+        assessments.submit(db, late, "u2", answers(late, True), now=T0 + timedelta(seconds=3000))
+    with pytest.raises(Conflict) as refused:
+        assessments.start(db, late, "u2", now=T0 + timedelta(seconds=3600))
+    assert refused.value.details["retry_after_seconds"] == 61
+    assert assessments.start(db, late, "u2", now=T0 + timedelta(seconds=3660))["number"] == 2
+
+
 def test_latest_attempt_counts_when_the_policy_says_so(db):
     quiz = make(db, scoring_policy="latest")
     for right in (True, False):

@@ -171,10 +171,16 @@ def test_what_object_storage_holds_must_match_what_was_declared():
     assert media.check_stored(item, {"size": 10, "content_type": "application/pdf"})
     with pytest.raises(Conflict):
         media.check_stored(item, None)
-    with pytest.raises(Conflict):
+    assert media.check_stored(item, {"size": 10, "content_type": "Application/PDF; x=y"})
+    assert media.check_stored(item, {"size": 10, "content_type": None})  # a store that keeps no type
+    with pytest.raises(PayloadTooLarge):
         media.check_stored(item, {"size": 11, "content_type": "application/pdf"})
-    with pytest.raises(Conflict):
+    with pytest.raises(ValidationError):
+        media.check_stored(item, {"size": 9, "content_type": "application/pdf"})
+    with pytest.raises(ValidationError):
         media.check_stored(item, {"size": 10, "content_type": "image/png"})
+    with pytest.raises(ValidationError):
+        media.check_stored(item, {"size": 10, "content_type": "text/html"})
 
 
 def test_completing_twice_changes_nothing_the_second_time():

@@ -186,3 +186,30 @@ def test_a_certificate_postponed_by_an_unreachable_users_service_is_issued_later
     later.course_progress(course["id"])
     assert [call.args[0] for call in later.events.call_args_list] == ["CERTIFICATE_ISSUED"]
     assert len(service(LEARNER).my_certificates()) == 1
+
+
+def test_concurrent_publishes_announce_course_published_once(service, monkeypatch):
+    from common import events
+    from training import courses
+
+    course = service(INSTRUCTOR).create_course(title="C", modules=[{"title": "M", "lessons": [{"title": "L"}]}])
+    first, second = service(INSTRUCTOR), service(INSTRUCTOR)
+    real_editable = courses.editable
+    raced = []
+
+    def read_then_lose_the_race(db, who, course_id):
+        found = real_editable(db, who, course_id)
+        if not raced:  # another request publishes between this read and its write
+            raced.append(True)
+            second.publish_course(course_id)
+        return found
+
+    monkeypatch.setattr(courses, "editable", read_then_lose_the_race)
+    assert first.publish_course(course["id"])["status"] == "published"
+    announced = [
+        call
+        for worker in (first, second)
+        for call in worker.events.call_args_list
+        if call.args[0] == events.COURSE_PUBLISHED
+    ]
+    assert len(announced) == 1
