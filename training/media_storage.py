@@ -13,7 +13,6 @@ bytes, for the gateway's own upload and download routes.
 """
 
 import os
-import secrets
 import tempfile
 import threading
 import time
@@ -23,18 +22,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nameko.extensions import DependencyProvider
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from common.clock import isoformat
 from common.config import ROOT
 from common.exceptions import NotFound
 from training import media
+from training.keys import stored_secret
 
 LOCAL = "local"
 S3 = "s3"
-SIGNING_KEYS_COLLECTION = "media_keys"
-SIGNING_KEY_ID = "url_signing"
 # SigV4 presigned URLs live at most 7 days.
 MAX_TTL_SECONDS = 7 * 24 * 3600
 
@@ -248,21 +244,6 @@ def s3_client(settings):
         endpoint_url=endpoint_url,
         config=Config(signature_version="s3v4", s3=addressing),
     )
-
-
-def stored_secret(database):
-    """Local mode's link key when config gives none: made once, kept in the database, shared by replicas."""
-    collection = database[SIGNING_KEYS_COLLECTION]
-    try:
-        doc = collection.find_one_and_update(
-            {"_id": SIGNING_KEY_ID},
-            {"$setOnInsert": {"secret": secrets.token_urlsafe(32)}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-    except DuplicateKeyError:  # a concurrent first start won the upsert
-        doc = collection.find_one({"_id": SIGNING_KEY_ID})
-    return doc["secret"].encode()
 
 
 def build_backend(settings, database):

@@ -27,6 +27,7 @@ from training import (
     certificates,
     courses,
     enrollments,
+    keys,
     media,
     progress,
     watchtime,
@@ -317,7 +318,8 @@ class TrainingService(service_base.PlatformService):
 
     @property
     def _signing_key(self):
-        return str((self.config.get("TRAINING") or {}).get("CERTIFICATE_SIGNING_KEY") or "")
+        configured = str((self.config.get("TRAINING") or {}).get("CERTIFICATE_SIGNING_KEY") or "")
+        return configured or keys.stored_secret(self.db, keys.CERTIFICATES).decode()
 
     @rpc
     def complete_lesson(self, lesson_id):

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from common.exceptions import Forbidden, NotFound
 from training import media
+from training.keys import stored_secret
 from training.media_storage import (
     LocalBackend,
     MediaPolicy,
@@ -24,7 +25,6 @@ from training.media_storage import (
     build_backend,
     cloudfront_signer,
     s3_client,
-    stored_secret,
 )
 
 BUCKET = "lnd-media-test"
