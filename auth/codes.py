@@ -27,11 +27,7 @@ def _hash(code):
 
 
 def issue(session, user_id, purpose, ttl_seconds, digits=6):
-    session.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose, OneTimeCode.consumed_at.is_(None))
-        .values(consumed_at=utcnow())
-    )
+    void(session, user_id, purpose)
     code = "".join(secrets.choice("0123456789") for _ in range(digits))
     session.add(
         OneTimeCode(
@@ -42,6 +38,15 @@ def issue(session, user_id, purpose, ttl_seconds, digits=6):
         )
     )
     return code
+
+
+def void(session, user_id, purpose):
+    """The live codes of ``purpose`` stop working (spent without use)."""
+    session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=utcnow())
+    )
 
 
 def latest_issued_at(session, user_id, purpose):

@@ -196,6 +196,24 @@ class AuthService(service_base.PlatformService):
             )
         return client.exchange(data["code"], code_verifier, redirect_uri)
 
+    def _claim_unconfirmed_account(self, user_id, identity):
+        """A provider-verified email signs in to an account still waiting for its email confirmation.
+
+        The verified email proves who owns the address; whoever chose the account's password did not (it may
+        be someone who registered another person's email), so the password is made unusable and committed
+        first, and only then does users confirm the account. If this stops in between, the account is pending
+        without a password and the next sign-in of the identity (not linked yet) does it again; it is never
+        active with the unproven password."""
+        session = self.db.session
+        dropped = self._provider().drop_unconfirmed_password(user_id)
+        refresh_tokens.revoke_all(session, user_id)
+        session.commit()
+        if dropped:
+            self.events(
+                events.PASSWORD_CHANGED, user_id=user_id, reason="unconfirmed_sso_claim", provider=identity.provider
+            )
+        self.users.confirm_external_email(user_id=str(user_id), email=identity.email, provider=identity.provider)
+
     def _sign_in_external(self, identity):
         """Tokens for the user an outside identity is linked to; the first sign-in links or creates the user."""
         session = self.db.session
@@ -214,6 +232,8 @@ class AuthService(service_base.PlatformService):
                 name=identity.name,
             )
             user_id = parse_uuid(found["user"]["id"])
+            if found["outcome"] == "linked" and found["user"]["status"] == "pending":
+                self._claim_unconfirmed_account(user_id, identity)
             if session.get(Credential, user_id) is None:
                 session.add(Credential(user_id=user_id, email=identity.email, provider=identity.provider))
             session.add(

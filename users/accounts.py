@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from common.exceptions import Conflict, NotFound, ValidationError
 from common.ids import parse_uuid
 from common.roles import ADMIN, normalize_roles
-from users.models import ACTIVE, User, UserRole
+from users.models import ACTIVE, PENDING, User, UserRole
 
 PROFILE_FIELDS = ("name", "bio", "avatar_url", "timezone", "locale")
 
@@ -85,13 +85,26 @@ LINK_REFUSED = (
     "An account with this email already exists; the provider has not verified the email, so it cannot be linked."
     " Sign in with your password, or verify the email at the provider first"
 )
+CREATE_REFUSED = (
+    "The provider has not verified this email, so no account is made with it."
+    " Verify the email at the provider, then sign in again"
+)
+
+
+def _by_provider_identity(session, provider, provider_id):
+    return session.scalars(select(User).where(User.provider == provider, User.provider_id == provider_id)).first()
 
 
 def find_or_create_external(session, provider, provider_id, email, email_verified, name):
     """``(user, outcome)`` for an outside identity: "found" by provider and provider_id, "linked" to the
     account holding a provider-verified email, or "created" (active, with provider and provider_id set).
-    An existing account is never handed to an unverified email (409)."""
-    user = session.scalars(select(User).where(User.provider == provider, User.provider_id == provider_id)).first()
+
+    Only a provider-verified email links to an account or makes one (409 otherwise): an account made from an
+    unverified email would carry an address nobody proved, and a later verified sign-in of the real owner,
+    at any provider, would be linked into it while the first person can still sign in to it.
+    A "linked" account may still be pending (registered, never confirmed): auth removes its unconfirmed
+    password, then confirms it (``confirm_external_email``)."""
+    user = _by_provider_identity(session, provider, provider_id)
     if user is not None:
         return user, "found"
     user = find_by_email(session, email)
@@ -99,6 +112,8 @@ def find_or_create_external(session, provider, provider_id, email, email_verifie
         if not email_verified:
             raise Conflict(LINK_REFUSED)
         return user, "linked"
+    if not email_verified:
+        raise Conflict(CREATE_REFUSED)
     try:
         user = add_user(session, email, name, roles=("learner",), status=ACTIVE, provider=provider)
         user.provider_id = provider_id
@@ -106,8 +121,21 @@ def find_or_create_external(session, provider, provider_id, email, email_verifie
     except (Conflict, IntegrityError):
         # The same identity's concurrent first sign-in created it (the unique constraints settled it).
         session.rollback()
-        user = session.scalars(select(User).where(User.provider == provider, User.provider_id == provider_id)).first()
+        user = _by_provider_identity(session, provider, provider_id)
         if user is None:
             raise Conflict("An account with this email already exists") from None
         return user, "found"
     return user, "created"
+
+
+def confirm_external_email(session, user_id, email):
+    """``(user, confirmed)``: a pending account whose email an identity provider verified becomes active.
+
+    The row lock serializes concurrent sign-ins (and a concurrent code confirmation): exactly one of them
+    finds the account pending and confirms it. An account that is not pending (active, or disabled meanwhile)
+    or whose email is not ``email`` is left as it is."""
+    user = get_user(session, user_id, for_update=True)
+    if user.status != PENDING or user.email != email.strip().lower():
+        return user, False
+    user.status = ACTIVE
+    return user, True

@@ -110,6 +110,14 @@ class ExternalProfileSchema(Schema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
+class ExternalConfirmationSchema(Schema):
+    """Internal: an identity provider verified the email of a pending account (auth's SSO sign-in)."""
+
+    user_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    provider = fields.String(required=True, validate=validate.OneOf(["cognito", "google", "github"]))
+
+
 class UserSchema(Schema):
     """The full profile: for the user, admins and internal callers."""
 

@@ -20,6 +20,7 @@ from users.schemas import (
     AdminUpdateSchema,
     ConfirmRegistrationSchema,
     CreateUserSchema,
+    ExternalConfirmationSchema,
     ExternalProfileSchema,
     PreferencesSchema,
     ProfileFieldsSchema,
@@ -202,6 +203,18 @@ class UsersService(service_base.PlatformService):
                 provider=user.provider,
             )
         return {"user": full_profile(user), "outcome": outcome}
+
+    @rpc
+    def confirm_external_email(self, **payload):
+        """Internal: auth's SSO sign-in, once it has removed the unconfirmed password, activates a pending
+        account whose email the provider verified (no gateway route leads here)."""
+        data = load(ExternalConfirmationSchema(), payload)
+        session = self.db.session
+        user, confirmed = accounts.confirm_external_email(session, data["user_id"], data["email"])
+        session.commit()
+        if confirmed:
+            self.events(events.USER_CONFIRMED, user_id=user.id, email=user.email, provider=data["provider"])
+        return {"user": full_profile(user), "confirmed": confirmed}
 
     @rpc
     def get_account(self, user_id):

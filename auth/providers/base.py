@@ -49,3 +49,9 @@ class IdentityProvider(abc.ABC):
     @abc.abstractmethod
     def find_user_id(self, identifier):
         """The user id an email or username belongs to, else ``None``."""
+
+    @abc.abstractmethod
+    def drop_unconfirmed_password(self, user_id):
+        """An identity provider verified the email of this still unconfirmed account: whoever chose its
+        password never proved the email (it may be someone else's), so make that password unusable and void
+        the registration codes. ``True`` when there was a password to drop."""

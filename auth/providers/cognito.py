@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from urllib.parse import urlencode
@@ -185,6 +186,11 @@ def secret_hash(client_id, client_secret, username):
     """Cognito's SECRET_HASH: Base64(HMAC-SHA256(client secret, username + client id))."""
     digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def unusable_password():
+    """A password nobody knows that meets any pool policy (upper and lower case, digits, symbols)."""
+    return f"{secrets.token_urlsafe(48)}aA1!"
 
 
 class CognitoUserPoolProvider(IdentityProvider):
@@ -370,6 +376,36 @@ class CognitoUserPoolProvider(IdentityProvider):
         except PoolError as error:
             raise error.domain_error() from None
         credential.password_changed_at = utcnow()
+
+    def drop_unconfirmed_password(self, user_id):
+        """The pool keeps the unconfirmed user's password: replace it with a random one nobody knows
+        (permanent, which confirms the pool user) and mark the email verified, so the owner of the email can
+        choose their own with forgot-password."""
+        credential = self.session.scalars(
+            select(Credential).where(Credential.user_id == user_id).with_for_update()
+        ).first()
+        if credential is None:
+            return False
+        try:
+            self._call(
+                "admin_set_user_password",
+                UserPoolId=self.pool_id,
+                Username=credential.email,
+                Password=unusable_password(),
+                Permanent=True,
+            )
+            self._call(
+                "admin_update_user_attributes",
+                UserPoolId=self.pool_id,
+                Username=credential.email,
+                UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+            )
+        except PoolError as error:
+            if error.code == "UserNotFoundException":
+                return False  # no pool user, so no password
+            raise error.domain_error() from None
+        credential.password_changed_at = utcnow()
+        return True
 
     def delete_identity(self, user_id):
         credential = self.session.get(Credential, user_id)

@@ -116,6 +116,20 @@ class LocalIdentityProvider(IdentityProvider):
         credential.password_hash = self.passwords.hash(password)
         credential.password_changed_at = utcnow()
 
+    def drop_unconfirmed_password(self, user_id):
+        # The row lock serializes concurrent sign-ins that claim the same account.
+        credential = self.session.scalars(
+            select(Credential).where(Credential.user_id == user_id).with_for_update()
+        ).first()
+        if credential is None:
+            return False
+        codes.void(self.session, user_id, codes.CONFIRM_REGISTRATION)
+        if credential.password_hash is None:
+            return False
+        credential.password_hash = None
+        credential.password_changed_at = utcnow()
+        return True
+
     def delete_identity(self, user_id):
         credential = self.session.get(Credential, user_id)
         if credential is not None:

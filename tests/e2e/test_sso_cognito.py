@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin, register
+from tests.e2e.test_sso_oauth import sign_in as oauth_sign_in
 from tests.e2e.test_users import make_user
 from tests.support.sso_fixtures import (
     allow_plain_http,
@@ -254,3 +255,43 @@ def test_an_unverified_email_of_an_existing_local_account_is_a_conflict(api, pla
     linked, _ = sign_in(api, cognito, ALICE)
     assert linked.status_code == 200, linked.text
     assert linked.json()["data"]["user"]["id"] == local["id"] and linked.json()["data"]["first_sign_in"] is True
+
+
+def test_an_unverified_email_makes_no_account_and_links_to_none(api, platform, cognito, google):
+    # The pool has not verified Bob's email: no account is made with it, so none can be taken over later.
+    response, _ = sign_in(api, cognito, {**BOB, "email_verified": False})
+    assert_error(response, 409, "CONFLICT")
+    assert "not verified" in response.json()["error"]["message"]
+
+    # Bob, verified at Google, gets an account of his own; the unverified pool identity cannot join it.
+    google_bob = {"sub": "300000000000000000003", "email": "bob@example.com", "email_verified": True, "name": "Bob G"}
+    owner = oauth_sign_in(api, "google", google, google_bob)
+    assert owner.status_code == 200, owner.text
+    bob = owner.json()["data"]
+    assert bob["first_sign_in"] is True and bob["user"]["provider"] == "google"
+    response, _ = sign_in(api, cognito, {**BOB, "email_verified": False})
+    assert_error(response, 409, "CONFLICT")
+    info = api.get("/auth/sso/user-info", token=bob["access_token"]).json()["data"]
+    assert [item["provider"] for item in info["identities"]] == ["google"]
+
+    # Once the pool has verified the email, the pool identity is linked to Bob's account.
+    linked, _ = sign_in(api, cognito, BOB)
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["data"]["user"]["id"] == bob["user"]["id"]
+
+
+def test_a_verified_hosted_ui_sign_in_confirms_a_pending_account_without_its_unproven_password(api, platform, cognito):
+    registered = register(api, "alice@example.com", password="squatter-pass-1")
+    assert registered.status_code == 201, registered.text
+    pending = registered.json()["data"]["user"]
+    squatter = {"identifier": "alice@example.com", "password": "squatter-pass-1"}
+    assert_error(api.post("/auth/login", json=squatter), 403, "FORBIDDEN")
+
+    response, _ = sign_in(api, cognito, ALICE)  # the pool verified the email
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["user"]["id"] == pending["id"] and data["user"]["status"] == "active"
+    assert data["first_sign_in"] is True
+    assert api.get("/users/profile", token=data["access_token"]).json()["data"]["status"] == "active"
+    # The password typed at registration by someone who never proved the email no longer signs in.
+    assert_error(api.post("/auth/login", json=squatter), 401, "UNAUTHORIZED")

@@ -12,7 +12,8 @@ from moto.server import ThreadedMotoServer
 
 from auth.providers.cognito import secret_hash
 from common import events
-from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin, register
+from tests.e2e.test_sso_oauth import sign_in as oauth_sign_in
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -177,3 +178,35 @@ def test_admin_create_set_password_and_delete_go_to_the_user_pool(api, platform,
         401,
         "UNAUTHORIZED",
     )
+
+
+def test_a_verified_sign_in_confirms_a_pending_pool_account_and_the_pool_forgets_its_password(
+    api, platform, user_pool, google
+):
+    # Someone signs Eve's email up in the pool with a password of theirs; Cognito mails the code to Eve.
+    registered = register(api, "eve@example.com", password="Squatter-pass-1")
+    assert registered.status_code == 201, registered.text
+    pending = registered.json()["data"]["user"]
+    assert pool_user(user_pool, "eve@example.com")[0] == "UNCONFIRMED"
+    squatter = {"identifier": "eve@example.com", "password": "Squatter-pass-1"}
+    assert_error(api.post("/auth/login", json=squatter), 403, "FORBIDDEN")
+
+    # Eve signs in with Google, which verified the email.
+    eve = {"sub": "400000000000000000004", "email": "eve@example.com", "email_verified": True, "name": "Eve"}
+    response = oauth_sign_in(api, "google", google, eve)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["user"]["id"] == pending["id"] and data["user"]["status"] == "active"
+
+    # The pool user is confirmed with a password nobody knows, and its email is verified.
+    status, attributes = pool_user(user_pool, "eve@example.com")
+    assert status == "CONFIRMED" and attributes["email_verified"] == "true"
+    assert_error(api.post("/auth/login", json=squatter), 401, "UNAUTHORIZED")
+    # Eve chooses her own password through the pool's forgot-password (the code goes to her email).
+    assert api.post("/auth/forgot-password", json={"identifier": "eve@example.com"}).status_code == 200
+    reset = api.post(
+        "/auth/confirm-forgot-password",
+        json={"identifier": "eve@example.com", "code": "654321", "new_password": "Eve-own-pass-1"},
+    )
+    assert reset.status_code == 200, reset.text
+    assert api.login("eve@example.com", "Eve-own-pass-1")["user"]["id"] == pending["id"]

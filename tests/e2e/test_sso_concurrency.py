@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from common import events
+from tests.e2e.test_account_flow import assert_error, register
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -154,3 +155,52 @@ def test_concurrent_first_sign_ins_of_one_new_identity_create_one_user(
         again = finish_oauth(api.base_url, provider, start_oauth(api, provider, standin, account))()
     assert again.status_code == 200, again.text
     assert again.json()["data"]["user"]["id"] == user_id and again.json()["data"]["first_sign_in"] is False
+
+
+def test_concurrent_verified_sign_ins_confirm_a_pending_account_once(api, platform, google, event_tap):
+    users_tap, auth_tap = event_tap("users"), event_tap("auth")
+    registered = register(api, "nova@example.com", password="squatter-pass-1")
+    assert registered.status_code == 201, registered.text
+    pending_id = registered.json()["data"]["user_id"]
+    held_path, account, subject = CASES["google"]
+    calls = [finish_oauth(api.base_url, "google", start_oauth(api, "google", google, account)) for _ in range(SIGN_INS)]
+    google.hold(held_path, SIGN_INS)
+
+    responses = at_once(calls)
+    assert google.all_held_together(held_path)
+
+    assert [response.status_code for response in responses] == [200] * SIGN_INS, [r.text for r in responses]
+    answers = [response.json()["data"] for response in responses]
+    assert {answer["user"]["id"] for answer in answers} == {pending_id}
+    assert {answer["user"]["status"] for answer in answers} == {"active"}
+    assert sorted(answer["first_sign_in"] for answer in answers) == [False] * (SIGN_INS - 1) + [True]
+
+    profiles = rows(platform, "users", "SELECT id, status FROM users WHERE email = :e", e="nova@example.com")
+    assert [(str(row.id), row.status) for row in profiles] == [(pending_id, "active")]
+    links = rows(
+        platform, "auth", "SELECT user_id FROM linked_identities WHERE provider = 'google' AND subject = :s", s=subject
+    )
+    assert [str(row.user_id) for row in links] == [pending_id]
+    hashes = rows(platform, "auth", "SELECT password_hash FROM credentials WHERE user_id = :u", u=pending_id)
+    assert [row.password_hash for row in hashes] == [None]
+    assert_error(
+        requests.post(
+            f"{api.base_url}/auth/login",
+            json={"identifier": "nova@example.com", "password": "squatter-pass-1"},
+            timeout=30,
+        ),
+        401,
+        "UNAUTHORIZED",
+    )
+
+    # One confirmation and one dropped password, however many sign-ins raced.
+    assert users_tap.wait_for(events.USER_CONFIRMED, user_id=pending_id)["metadata"]["provider"] == "google"
+    assert (
+        auth_tap.wait_for(events.PASSWORD_CHANGED, user_id=pending_id)["metadata"]["reason"] == "unconfirmed_sso_claim"
+    )
+    eventlet.sleep(1)
+    for tap, event_type in ((users_tap, events.USER_CONFIRMED), (auth_tap, events.PASSWORD_CHANGED)):
+        later = []
+        while not tap.received.empty():
+            later.append(tap.received.get())
+        assert [event for event in later if event["event_type"] == event_type] == []

@@ -6,7 +6,8 @@ Google and GitHub do (GitHub: the verified primary email from /user/emails; a ba
 
 import pytest
 
-from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from common import events
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin, register
 from tests.e2e.test_users import make_user
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 
@@ -117,6 +118,100 @@ def test_a_local_account_is_linked_only_when_the_provider_verified_the_email(api
     # Google with an unverified email for an existing account: 409 as well.
     stranger = {"sub": "999", "email": "linus@example.com", "email_verified": False, "name": "Not Linus"}
     assert_error(sign_in(api, "google", standins["google"], stranger), 409, "CONFLICT")
+
+
+def test_an_unverified_email_makes_no_account_so_its_owner_is_never_linked_into_one(api, platform, google, github):
+    # Someone signs in with Google and GitHub accounts that claim Ada's address, which neither has verified.
+    not_ada_google = {"sub": "555000111", "email": "ada@example.com", "email_verified": False, "name": "Not Ada"}
+    not_ada_github = {
+        "id": 4242,
+        "login": "not-ada",
+        "name": "Not Ada",
+        "emails": [{"email": "Ada@Example.com", "primary": True, "verified": False}],
+    }
+    for provider, standin, account in (("google", google, not_ada_google), ("github", github, not_ada_github)):
+        refused = sign_in(api, provider, standin, account)
+        assert_error(refused, 409, "CONFLICT")
+        assert "not verified" in refused.json()["error"]["message"]
+
+    # Ada herself, verified at GitHub: her own new account (had an account been made above, she would have
+    # been linked into it, and it would still answer to the unverified Google identity).
+    ada = {
+        "id": 9001,
+        "login": "ada",
+        "name": "Ada L",
+        "emails": [{"email": "ada@example.com", "primary": True, "verified": True}],
+    }
+    owner = sign_in(api, "github", github, ada)
+    assert owner.status_code == 200, owner.text
+    data = owner.json()["data"]
+    assert data["first_sign_in"] is True
+    assert (data["user"]["provider"], data["user"]["provider_id"], data["user"]["email"]) == (
+        "github",
+        "9001",
+        "ada@example.com",
+    )
+    info = api.get("/auth/sso/user-info", token=data["access_token"]).json()["data"]
+    assert [(item["provider"], item["subject"]) for item in info["identities"]] == [("github", "9001")]
+
+    # The unverified identities still cannot get in: her account is not theirs to link.
+    for provider, standin, account in (("google", google, not_ada_google), ("github", github, not_ada_github)):
+        assert_error(sign_in(api, provider, standin, account), 409, "CONFLICT")
+    again = sign_in(api, "github", github, ada)
+    assert again.status_code == 200 and again.json()["data"]["user"]["id"] == data["user"]["id"]
+
+
+def test_a_verified_sign_in_confirms_a_pending_account_and_its_unproven_password_stops_working(
+    api, platform, google, event_tap
+):
+    users_tap, auth_tap = event_tap("users"), event_tap("auth")
+    # Someone registers Grace's email with a password of their own; the code goes to Grace, so it stays pending.
+    registered = register(api, "grace@example.com", password="squatter-pass-1")
+    assert registered.status_code == 201, registered.text
+    pending = registered.json()["data"]["user"]
+    assert pending["status"] == "pending"
+    code = users_tap.wait_for(events.USER_REGISTERED, email="grace@example.com")["metadata"]["confirmation_code"]
+    squatter = {"identifier": "grace@example.com", "password": "squatter-pass-1"}
+    assert_error(api.post("/auth/login", json=squatter), 403, "FORBIDDEN")
+
+    # An unverified email does not claim it either.
+    unverified = sign_in(api, "google", google, {**GOOGLE_GRACE, "email_verified": False})
+    assert_error(unverified, 409, "CONFLICT")
+
+    # Grace signs in with Google, which verified the email: that proves the address is hers.
+    signed_in = sign_in(api, "google", google, GOOGLE_GRACE)
+    assert signed_in.status_code == 200, signed_in.text
+    data = signed_in.json()["data"]
+    assert data["user"]["id"] == pending["id"] and data["user"]["status"] == "active"
+    assert data["first_sign_in"] is True
+    confirmed = users_tap.wait_for(events.USER_CONFIRMED, user_id=pending["id"])
+    assert confirmed["metadata"]["provider"] == "google"
+    dropped = auth_tap.wait_for(events.PASSWORD_CHANGED, user_id=pending["id"])
+    assert dropped["metadata"]["reason"] == "unconfirmed_sso_claim"
+    info = api.get("/auth/sso/user-info", token=data["access_token"]).json()["data"]
+    assert [(item["provider"], item["subject"]) for item in info["identities"]] == [("google", GOOGLE_GRACE["sub"])]
+
+    # The password chosen by whoever registered is gone, and their unspent code confirms nothing.
+    assert_error(api.post("/auth/login", json=squatter), 401, "UNAUTHORIZED")
+    assert_error(
+        api.post("/users/confirm-registration", json={"email": "grace@example.com", "code": code}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    # Grace signs in again with Google, refreshes, and sets a password of her own (the code goes to her email).
+    again = sign_in(api, "google", google, GOOGLE_GRACE)
+    assert again.status_code == 200, again.text
+    assert again.json()["data"]["user"]["id"] == pending["id"] and again.json()["data"]["first_sign_in"] is False
+    assert api.post("/auth/refresh", json={"refresh_token": again.json()["data"]["refresh_token"]}).status_code == 200
+    assert api.post("/auth/forgot-password", json={"identifier": "grace@example.com"}).status_code == 200
+    reset_code = auth_tap.wait_for(events.PASSWORD_RESET_REQUESTED, email="grace@example.com")["metadata"]["code"]
+    reset = api.post(
+        "/auth/confirm-forgot-password",
+        json={"identifier": "grace@example.com", "code": reset_code, "new_password": "grace-own-pass-1"},
+    )
+    assert reset.status_code == 200, reset.text
+    assert api.login("grace@example.com", "grace-own-pass-1")["user"]["id"] == pending["id"]
+    assert_error(api.post("/auth/login", json=squatter), 401, "UNAUTHORIZED")
 
 
 def test_denied_consent_a_bad_code_and_a_foreign_state_are_clear_errors(api, platform, google, github):

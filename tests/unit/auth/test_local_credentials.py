@@ -147,3 +147,19 @@ def test_deleting_an_identity_removes_its_tokens_and_codes(provider, session, us
     session.commit()
     assert session.get(Credential, user_id) is None
     assert provider.authenticate("kimmy", "kim-password-1") is None
+
+
+def test_dropping_an_unconfirmed_password_voids_it_and_the_registration_code(provider, session):
+    user_id = uuid.uuid4()
+    code = provider.create_identity(user_id, "pat@example.com", None, "squatter-pass-1", confirmed=False)
+    session.commit()
+    assert provider.authenticate("pat@example.com", "squatter-pass-1") == user_id
+    assert provider.drop_unconfirmed_password(user_id) is True
+    session.commit()
+    assert session.get(Credential, user_id).password_hash is None
+    assert provider.authenticate("pat@example.com", "squatter-pass-1") is None
+    with pytest.raises(ValidationError):
+        provider.confirm_identity(user_id, code)
+    # A second claim has nothing left to drop; an unknown user has nothing at all.
+    assert provider.drop_unconfirmed_password(user_id) is False
+    assert provider.drop_unconfirmed_password(uuid.uuid4()) is False

@@ -113,3 +113,55 @@ def test_unknown_and_malformed_ids_are_not_found(make_service):
         with pytest.raises(NotFound):
             service.get_user(user_id)
     assert service.get_account("nonsense") is None
+
+
+def sso(service, email, verified, provider="google", provider_id="sub-1"):
+    return service.sso_profile(
+        provider=provider, provider_id=provider_id, email=email, email_verified=verified, name="Someone"
+    )
+
+
+def test_sso_never_makes_an_account_from_an_unverified_email(make_service):
+    service = make_service()
+    with pytest.raises(Conflict) as refused:
+        sso(service, "ada@example.com", verified=False)
+    assert "not verified" in str(refused.value)
+    # Nothing holds the address: the owner's verified sign-in makes her own account, and the unverified
+    # identity is not linked to it.
+    made = sso(service, "ada@example.com", verified=True, provider="github", provider_id="9001")
+    assert made["outcome"] == "created" and made["user"]["provider"] == "github"
+    with pytest.raises(Conflict):
+        sso(service, "ada@example.com", verified=False)
+    assert sso(service, "ada@example.com", verified=False, provider="github", provider_id="9001")["outcome"] == "found"
+
+
+def test_a_provider_verified_email_confirms_a_pending_account_once(make_service):
+    service = make_service()
+    pending = service.register(email="pat@example.com", password="password-123")["user"]
+    # users only reports the pending account: auth removes its password before asking to confirm it.
+    linked = sso(service, "pat@example.com", verified=True)
+    assert linked["outcome"] == "linked" and linked["user"]["status"] == "pending"
+
+    other = service.confirm_external_email(user_id=pending["id"], email="other@example.com", provider="google")
+    assert other["confirmed"] is False and other["user"]["status"] == "pending"
+    first = service.confirm_external_email(user_id=pending["id"], email="Pat@Example.com", provider="google")
+    assert first["confirmed"] is True and first["user"]["status"] == "active"
+    assert service.events.call_args.args[0] == events.USER_CONFIRMED
+    assert service.events.call_args.kwargs["provider"] == "google"
+    calls = service.events.call_count
+    again = service.confirm_external_email(user_id=pending["id"], email="pat@example.com", provider="google")
+    assert again["confirmed"] is False and service.events.call_count == calls  # confirmed once, announced once
+
+
+def test_a_disabled_account_is_not_confirmed_by_a_provider(make_service):
+    service = make_service()
+    disabled = service.create_user(email="off@example.com", name="Off", status="disabled")
+    result = service.confirm_external_email(user_id=disabled["id"], email="off@example.com", provider="github")
+    assert result["confirmed"] is False and result["user"]["status"] == "disabled"
+
+
+def test_confirm_external_email_is_internal_only():
+    from gateway.routes import ROUTES
+
+    assert ("users", "confirm_external_email") not in {(route.service, route.rpc) for route in ROUTES}
+    assert ("users", "sso_profile") not in {(route.service, route.rpc) for route in ROUTES}
