@@ -32,6 +32,8 @@ def s3_endpoint(monkeypatch):
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its buckets in this process, whichever server serves them: start from none.
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     client = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
     client.create_bucket(Bucket=BUCKET)
     yield endpoint, client
