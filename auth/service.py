@@ -112,12 +112,21 @@ class AuthService(service_base.PlatformService):
                 session.rollback()
                 until = None
             self.events(events.LOGIN_FAILED, identifier=identifier, locked=until is not None)
+            if until is not None:
+                self._announce_lock(provider, identifier, until)
             raise Unauthorized(GENERIC_LOGIN_ERROR)
         lockout.clear(session, identifier)
         account = self._active_account(user_id)
         result = self._tokens_for(account)
         self.events(events.USER_LOGGED_IN, user_id=user_id, provider=provider.name)
         return result
+
+    def _announce_lock(self, provider, identifier, until):
+        """Tell the owner, if the identifier is an account's, that it is locked (a security message to them,
+        never an answer to the caller: the login still says nothing about whether the account exists)."""
+        user_id = provider.find_user_id(identifier)
+        if user_id is not None:
+            self.events(events.ACCOUNT_LOCKED, user_id=user_id, locked_until=isoformat(until))
 
     @rpc
     def refresh(self, refresh_token):

@@ -282,7 +282,8 @@ def test_reset_code_allows_only_a_few_wrong_guesses(api, platform, event_tap):
     assert_error(late, 400, "VALIDATION_ERROR")
 
 
-def test_failed_logins_lock_the_identifier_without_revealing_the_account(api, platform):
+def test_failed_logins_lock_the_identifier_without_revealing_the_account(api, platform, event_tap):
+    tap = event_tap("auth")
     create_admin(platform)
     admin = api.login(*ADMIN)["access_token"]
     changed = api.put("/admin/settings/auth.max_failed_logins", token=admin, json={"value": 3})
@@ -299,6 +300,15 @@ def test_failed_logins_lock_the_identifier_without_revealing_the_account(api, pl
         # Locked now, the right password included; an unknown identifier looks the same.
         locked = api.post("/auth/login", json={"identifier": identifier, "password": "max-password-1"})
         assert_error(locked, 429, "RATE_LIMITED")
+
+    # The owner of the locked account is told (a security message); nobody is told about the ghost.
+    api.login(*ADMIN)  # published after all of the above: the second USER_LOGGED_IN ends what to read
+    seen = []
+    while sum(event["event_type"] == events.USER_LOGGED_IN for event in seen) < 2:
+        seen.append(tap.received.get(timeout=10))
+    locks = [event for event in seen if event["event_type"] == events.ACCOUNT_LOCKED]
+    assert len(locks) == 1 and locks[0]["metadata"]["locked_until"]
+    assert api.get(f"/users/{locks[0]['user_id']}", token=admin).json()["data"]["email"] == "max@example.com"
 
 
 def test_registering_one_email_concurrently_creates_one_account(api, platform):

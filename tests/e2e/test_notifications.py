@@ -500,3 +500,18 @@ def test_a_new_follower_is_named_in_the_message(api, sendgrid, notifications_con
     assert email["subject"] == "You have a new follower" and email["text"] == "Bob Builder now follows you."
     followed = wait_until(lambda: [m for m in inbox(api, ann_token)["items"] if m["event_type"] == "USER_FOLLOWED"])
     assert followed[0]["text"] == "Bob Builder now follows you."
+
+
+def test_a_locked_account_is_told_by_email_and_an_unknown_identifier_locks_silently(
+    api, sendgrid, notifications_config
+):
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    assert api.put("/admin/settings/auth.max_failed_logins", token=admin, json={"value": 2}).status_code == 200
+    make_user(api, admin, "locked@example.com", "Lou")
+    for identifier in ("locked@example.com", "nobody@example.com"):
+        for _ in range(2):
+            api.post("/auth/login", json={"identifier": identifier, "password": "not-the-password"})
+    email = sendgrid.wait_for("locked@example.com", containing="locked")
+    assert email["subject"] == "Your account is locked for a while"
+    assert sendgrid.to("nobody@example.com") == []
