@@ -147,6 +147,11 @@ def availability_view(profile, weekly, exceptions):
     }
 
 
+def session_title(item):
+    """How a session is named to people (notifications, calendars): "Coaching session[: topic]"."""
+    return "Coaching session" + (f": {item.topic}" if item.topic else "")
+
+
 def session_view(item):
     return {
         "id": str(item.id),

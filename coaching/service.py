@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from nameko.rpc import RpcProxy
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
 
@@ -31,6 +30,7 @@ from coaching.schemas import (
     availability_view,
     note_view,
     profile_view,
+    session_title,
     session_view,
 )
 from common import events, service_base
@@ -41,7 +41,7 @@ from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from common.ids import parse_uuid
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
 
@@ -59,6 +59,7 @@ class CoachingService(service_base.PlatformService):
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="sql")
     events = DomainEvents()
+    # Bounded (SERVICE_RPC_TIMEOUT): a users service that is down is a 503, not a worker held for good.
     users = RpcProxy("users")
 
     # -- coach profiles ----------------------------------------------------
@@ -167,16 +168,24 @@ class CoachingService(service_base.PlatformService):
         return item
 
     def _publish(self, event_type, item, **metadata):
-        self.events(
-            event_type,
-            user_id=item.learner_id,
-            session_id=str(item.id),
-            coach_id=str(item.coach_id),
-            learner_id=str(item.learner_id),
-            starts_at=isoformat(item.start_at),
-            ends_at=isoformat(item.end_at),
-            **metadata,
-        )
+        """Every coaching event: ``user_id`` is the learner; the metadata of docs/coaching-and-events.md."""
+        coach = self.db.session.get(CoachProfile, item.coach_id)
+        about = {
+            "session_id": str(item.id),
+            "coach_id": str(item.coach_id),
+            "learner_id": str(item.learner_id),
+            "coach_name": coach.name if coach is not None else None,
+            "starts_at": isoformat(item.start_at),
+            "ends_at": isoformat(item.end_at),
+            "title": session_title(item),
+            "topic": item.topic,
+        }
+        # The reads above may begin a transaction (the caller's commit expired the rows): end it before talking to
+        # the broker, so a worker killed while publishing leaves no open transaction (and no locks) behind.
+        # Nothing is pending here: every caller has committed.
+        learner_id = item.learner_id
+        self.db.session.commit()
+        self.events(event_type, user_id=learner_id, **about, **metadata)
 
     @rpc
     def book_session(self, **payload):
@@ -187,7 +196,7 @@ class CoachingService(service_base.PlatformService):
         item = booking.book(
             self.db.session, data["coach_id"], parse_uuid(learner_id), data["start"], data["topic"], utcnow()
         )
-        self._publish(events.SESSION_BOOKED, item, topic=item.topic)
+        self._publish(events.SESSION_BOOKED, item)
         return session_view(item)
 
     @rpc
@@ -292,13 +301,7 @@ class CoachingService(service_base.PlatformService):
         self.db.session.add(note)
         self.db.session.commit()
         if note.shared:
-            self.events(
-                events.NOTE_SHARED,
-                user_id=item.learner_id,
-                session_id=str(item.id),
-                note_id=str(note.id),
-                coach_id=str(item.coach_id),
-            )
+            self._publish(events.NOTE_SHARED, item, note_id=str(note.id))
         return note_view(note)
 
     # -- internal and admin ------------------------------------------------

@@ -63,6 +63,9 @@ class Registration(Base):
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Set once, under the event's row lock, when the organiser (or an admin) checks the attendee in.
+    attended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attended_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

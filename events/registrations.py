@@ -82,6 +82,8 @@ def withdraw(session, event_id, user_id, now):
     ).first()
     if registration is None:
         raise NotFound("You are not registered for this event")
+    if registration.attended_at is not None:
+        raise Conflict("You were checked in as attended; the registration can no longer be cancelled")
     registration.status = WITHDRAWN
     registration.changes += 1
     session.flush()

@@ -47,6 +47,6 @@ def send_due(session, now, lead_minutes, publish):
     for registration_id, event in due(session, now, lead_minutes):
         user_id = session.scalar(select(Registration.user_id).where(Registration.id == registration_id))
         if claim(session, registration_id, now):
-            publish(event, user_id)
+            publish(event, user_id, registration_id)
             sent += 1
     return sent

@@ -38,6 +38,10 @@ class CreateEventSchema(EventFieldsSchema):
     timezone = fields.String(load_default="UTC", validate=check_zone)
 
 
+class AttendanceSchema(Schema):
+    user_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
+
+
 def check_event(merged):
     """Rules across fields, on the event as it will be after a create or update."""
     if merged["ends_at"] <= merged["starts_at"]:
@@ -99,4 +103,6 @@ def registration_view(registration, waitlist_position=None):
         "registered_at": isoformat(registration.registered_at),
         "promoted_at": isoformat(registration.promoted_at),
         "reminded_at": isoformat(registration.reminded_at),
+        "attended_at": isoformat(registration.attended_at),
+        "attended_by": str(registration.attended_by) if registration.attended_by else None,
     }

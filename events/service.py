@@ -4,7 +4,7 @@ import base64
 import hashlib
 import secrets
 
-from nameko.rpc import RpcProxy
+from nameko.events import EventDispatcher
 from nameko.timer import Timer
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
@@ -12,15 +12,15 @@ from sqlalchemy import func, or_, select
 from common import events, service_base
 from common.clock import as_utc, isoformat, utcnow
 from common.context import Caller
-from common.events import DomainEvents
+from common.events import DomainEvents, make_event
 from common.exceptions import Conflict, Forbidden, NotFound
 from common.ids import parse_uuid
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH, INSTRUCTOR
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
-from events import calendar, registrations, reminders
+from events import attendance, calendar, registrations, reminders
 from events.models import (
     CANCELLED,
     REGISTERED,
@@ -33,6 +33,7 @@ from events.models import (
     Registration,
 )
 from events.schemas import (
+    AttendanceSchema,
     CreateEventSchema,
     EventFieldsSchema,
     EventListSchema,
@@ -70,6 +71,9 @@ class EventsService(service_base.PlatformService):
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="sql")
     events = DomainEvents()
+    # For events whose envelope id is fixed by us (EVENT_ATTENDED), so a repeated publish is one event to consumers.
+    dispatch = EventDispatcher()
+    # Bounded (SERVICE_RPC_TIMEOUT): a coaching service that is down is a 503, not a worker held for good.
     coaching = RpcProxy("coaching")
 
     # -- helpers -----------------------------------------------------------
@@ -121,15 +125,37 @@ class EventsService(service_base.PlatformService):
         if not self._is_organiser(event):
             raise Forbidden("Only the organiser or an admin may do this")
 
+    @staticmethod
+    def _about(event):
+        """The metadata every published event of this service carries (docs/coaching-and-events.md)."""
+        return {
+            "event_id": str(event.id),
+            "title": event.title,
+            "starts_at": isoformat(event.starts_at),
+            "ends_at": isoformat(event.ends_at),
+            "organiser_id": str(event.organiser_id),
+        }
+
     def _publish(self, event_type, event, user_id=None, **metadata):
-        self.events(
-            event_type,
-            user_id=user_id if user_id is not None else event.organiser_id,
-            event_id=str(event.id),
-            title=event.title,
-            starts_at=isoformat(event.starts_at),
-            **metadata,
+        """Publish after the caller's commit, holding no transaction while the broker is talked to."""
+        about = self._about(event)  # may reload what the commit expired, which begins a read transaction
+        user_id = user_id if user_id is not None else event.organiser_id
+        # End that read now: a worker killed while publishing must not leave an open transaction (and its locks)
+        # that only the garbage collector would release. Nothing is pending here, the caller has committed.
+        self.db.session.commit()
+        self.events(event_type, user_id=user_id, **about, **metadata)
+
+    def _publish_attended(self, event, registration):
+        payload = make_event(
+            events.EVENT_ATTENDED,
+            user_id=registration.user_id,
+            **self._about(event),
+            registration_id=str(registration.id),
+            attended_at=isoformat(registration.attended_at),
+            marked_by=str(registration.attended_by),
         )
+        payload["event_id"] = attendance.occurrence_id(registration.id)
+        self.dispatch(events.EVENT_ATTENDED, payload)
 
     # -- events ------------------------------------------------------------
 
@@ -196,7 +222,9 @@ class EventsService(service_base.PlatformService):
         self.db.session.commit()
         self._publish(events.EVENT_UPDATED, event, fields=sorted(changes), sequence=event.sequence)
         for registration in promoted:
-            self._publish(events.EVENT_PROMOTED, event, user_id=registration.user_id)
+            self._publish(
+                events.EVENT_PROMOTED, event, user_id=registration.user_id, registration_id=str(registration.id)
+            )
         return self._views([event])[0]
 
     @rpc
@@ -271,9 +299,33 @@ class EventsService(service_base.PlatformService):
         return {
             "event_id": str(event.id),
             "capacity": event.capacity,
+            "attended": sum(1 for row in rows if row.attended_at is not None),
             "registered": [registration_view(row) for row in rows if row.status == REGISTERED],
             "waitlist": [registration_view(row, index + 1) for index, row in enumerate(waiting)],
         }
+
+    @rpc
+    def mark_attendance(self, event_id, **payload):
+        """Check registered attendees in once the event has started; EVENT_ATTENDED once per attendee, ever."""
+        marked_by = parse_uuid(self.caller.require_user())
+        user_ids = load(AttendanceSchema(), payload)["user_ids"]
+        session = self.db.session
+        event = registrations.lock_event(session, parse_uuid(event_id, "event"))
+        self._require_organiser(event)
+        newly, already = attendance.mark(session, event, user_ids, utcnow(), marked_by)
+        # Published under the event's row lock and before the commit: a failed publish rolls the marks back (the
+        # next check-in publishes them), and a publish followed by a failed commit is repeated with the same
+        # envelope event_id, which consumers drop. A concurrent check-in waits for the lock and finds them marked.
+        for registration in newly:
+            self._publish_attended(event, registration)
+        answer = {
+            "event_id": str(event.id),
+            "marked": [str(row.user_id) for row in newly],
+            "already_marked": [str(row.user_id) for row in already],
+            "attended": attendance.attended_count(session, event.id),
+        }
+        session.commit()
+        return answer
 
     @rpc
     def my_registrations(self):
@@ -302,8 +354,14 @@ class EventsService(service_base.PlatformService):
         """Internal (the timer, operators): publish EVENT_REMINDER for every due registration, once each."""
         self.caller.require_role(ADMIN)
 
-        def publish(event, user_id):
-            self._publish(events.EVENT_REMINDER, event, user_id=user_id, lead_minutes=lead)
+        def publish(event, user_id, registration_id):
+            self._publish(
+                events.EVENT_REMINDER,
+                event,
+                user_id=user_id,
+                registration_id=str(registration_id),
+                lead_minutes=lead,
+            )
 
         lead = self.settings["reminder_lead_minutes"]
         return {"sent": reminders.send_due(self.db.session, utcnow(), lead, publish)}
@@ -343,7 +401,7 @@ class EventsService(service_base.PlatformService):
         return {"revoked": feed is not None}
 
     @rpc
-    def calendar_feed(self, token=None, **_path):
+    def calendar_feed(self, token):
         """The personal feed behind a secret URL (no login): the token alone names the user."""
         session = self.db.session
         feed = session.scalars(select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(str(token)))).first()

@@ -62,6 +62,15 @@ def clean_databases(sql_databases):
     for url in sql_databases.values():
         engine = create_engine(url)
         with engine.begin() as conn:
+            # The previous test's services were killed, and a worker killed mid-transaction never runs its teardown:
+            # its connection can stay "idle in transaction" until the garbage collector finds it, and TRUNCATE
+            # would wait for its locks forever. Nothing of this session should still be connected here.
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
             tables = conn.execute(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
             ).scalars()

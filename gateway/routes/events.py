@@ -48,7 +48,16 @@ ROUTES = [
         "events",
         "list_registrations",
         ORGANISERS,
-        summary="Registrations and waitlist (organiser or admin)",
+        summary="Registrations, waitlist and attendance (organiser or admin)",
+    ),
+    Route(
+        "POST",
+        "/events/<event_id>/attendance",
+        "events",
+        "mark_attendance",
+        ORGANISERS,
+        body=s.AttendanceBody,
+        summary="Check registered attendees in once the event has started (organiser or admin)",
     ),
     Route(
         "GET",

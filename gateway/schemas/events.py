@@ -33,3 +33,12 @@ class EventBody(EventUpdateBody):
     starts_at = Instant(required=True)
     ends_at = Instant(required=True)
     capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+
+
+class AttendanceBody(Schema):
+    user_ids = fields.List(
+        UuidString(),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Registered attendees to check in (user ids; repeats and re-marks are no-ops)"},
+    )

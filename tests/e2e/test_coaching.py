@@ -69,7 +69,20 @@ def test_book_across_daylight_saving_share_a_note_and_cancel(api, platform, even
     assert booked.status_code == 201, booked.text
     session = booked.json()["data"]
     assert session["status"] == "booked" and _parse(session["start"]) == after
-    assert tap.wait_for(events.SESSION_BOOKED, session_id=session["id"])["user_id"] == learner["id"]
+    notice = tap.wait_for(events.SESSION_BOOKED, session_id=session["id"])
+    assert notice["user_id"] == learner["id"]
+    # What notifications and engagement need about the session travels with every coaching event.
+    about = {
+        "session_id": session["id"],
+        "coach_id": coach["id"],
+        "learner_id": learner["id"],
+        "coach_name": "Cora Coach",
+        "starts_at": slots[2],
+        "ends_at": session["end"],
+        "title": "Coaching session: Goals",
+        "topic": "Goals",
+    }
+    assert notice["metadata"] == about
     assert slots[2] not in _slots(api, learner_token, coach["id"], start, end)
     # The slot is taken, the learner cannot be in two places, and a non-slot is refused.
     assert_error(
@@ -98,9 +111,9 @@ def test_book_across_daylight_saving_share_a_note_and_cancel(api, platform, even
         f"/coaching/sessions/{session['id']}/notes", token=coach_token, json={"body": "Read chapter 2", "shared": True}
     )
     assert shared.status_code == 201, shared.text
-    assert (
-        tap.wait_for(events.NOTE_SHARED, session_id=session["id"])["metadata"]["note_id"] == shared.json()["data"]["id"]
-    )
+    note_shared = tap.wait_for(events.NOTE_SHARED, session_id=session["id"])
+    assert note_shared["user_id"] == learner["id"]
+    assert note_shared["metadata"] == {**about, "note_id": shared.json()["data"]["id"]}
     private = api.post(f"/coaching/sessions/{session['id']}/notes", token=coach_token, json={"body": "Seems anxious"})
     assert private.status_code == 201
     coach_view = api.get(f"/coaching/sessions/{session['id']}/notes", token=coach_token).json()["data"]["items"]
@@ -119,7 +132,13 @@ def test_book_across_daylight_saving_share_a_note_and_cancel(api, platform, even
     moved = api.post(f"/coaching/sessions/{session['id']}/reschedule", token=learner_token, json={"start": slots[3]})
     assert moved.status_code == 200, moved.text
     assert moved.json()["data"]["sequence"] == 1
-    assert tap.wait_for(events.SESSION_RESCHEDULED, session_id=session["id"])["metadata"]["previous_start"] == slots[2]
+    rescheduled = tap.wait_for(events.SESSION_RESCHEDULED, session_id=session["id"])["metadata"]
+    assert rescheduled == {
+        **about,
+        "starts_at": slots[3],
+        "ends_at": moved.json()["data"]["end"],
+        "previous_start": slots[2],
+    }
     assert slots[2] in _slots(api, learner_token, coach["id"], start, end)
     assert slots[3] not in _slots(api, learner_token, coach["id"], start, end)
     assert_error(
@@ -130,7 +149,14 @@ def test_book_across_daylight_saving_share_a_note_and_cancel(api, platform, even
     assert (
         cancelled.json()["data"]["status"] == "cancelled" and cancelled.json()["data"]["cancel_reason"] == "Travelling"
     )
-    assert tap.wait_for(events.SESSION_CANCELLED, session_id=session["id"])["metadata"]["cancelled_by"] == coach["id"]
+    cancelled_notice = tap.wait_for(events.SESSION_CANCELLED, session_id=session["id"])["metadata"]
+    assert cancelled_notice == {
+        **about,
+        "starts_at": slots[3],
+        "ends_at": moved.json()["data"]["end"],
+        "reason": "Travelling",
+        "cancelled_by": coach["id"],
+    }
     assert slots[3] in _slots(api, learner_token, coach["id"], start, end)
     # The freed slot books again (the unique index only counts live sessions).
     again = api.post("/coaching/sessions", token=other_token, json={"coach_id": coach["id"], "start": slots[3]})
@@ -141,7 +167,10 @@ def test_book_across_daylight_saving_share_a_note_and_cancel(api, platform, even
     )
     done = api.post(f"/coaching/sessions/{again.json()['data']['id']}/complete", token=coach_token)
     assert done.status_code == 200 and done.json()["data"]["status"] == "completed"
-    assert tap.wait_for(events.SESSION_COMPLETED, session_id=again.json()["data"]["id"])
+    completed = tap.wait_for(events.SESSION_COMPLETED, session_id=again.json()["data"]["id"])
+    assert completed["user_id"] == completed["metadata"]["learner_id"] != learner["id"]  # the other learner's session
+    assert completed["metadata"]["title"] == "Coaching session" and completed["metadata"]["topic"] is None
+    assert completed["metadata"]["starts_at"] == slots[3] and completed["metadata"]["coach_id"] == coach["id"]
 
 
 def test_cancellation_window_and_minimum_notice(api, platform):

@@ -1,4 +1,5 @@
-"""Events over HTTP on real RabbitMQ and PostgreSQL: capacity and waitlist under concurrency, reminders, calendars."""
+"""Events over HTTP on real RabbitMQ and PostgreSQL: capacity and waitlist under concurrency, attendance, reminders
+(across restarts of the events service), calendars."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +9,8 @@ from icalendar import Calendar
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common import events
+from events.service import EventsService
+from tests.conftest import all_service_classes
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
@@ -33,6 +36,21 @@ def _event_body(starts_in, **extra):
         "capacity": 2,
         **extra,
     }
+
+
+def _about(event):
+    """The metadata every published event of the events service carries about its event."""
+    return {
+        "event_id": event["id"],
+        "title": event["title"],
+        "starts_at": event["starts_at"],
+        "ends_at": event["ends_at"],
+        "organiser_id": event["organiser_id"],
+    }
+
+
+def _assert_about(published, event):
+    assert {key: published["metadata"].get(key) for key in _about(event)} == _about(event), published
 
 
 def _calendar(response):
@@ -73,6 +91,9 @@ def test_capacity_two_five_concurrent_registrations_waitlist_and_calendars(api, 
         sorted(item["event_type"] for item in published)
         == [events.EVENT_REGISTERED] * 2 + [events.EVENT_WAITLISTED] * 3
     )
+    for item in published:
+        _assert_about(item, event)
+    assert sorted(item["user_id"] for item in published) == sorted(user["id"] for user, _ in learners)
 
     listing = api.get(f"/events/{event['id']}/registrations", token=organiser_token).json()["data"]
     assert len(listing["registered"]) == 2
@@ -203,3 +224,189 @@ def test_listing_filters_and_past_events(api, platform):
     # A registration deadline after the start is refused.
     late = _event_body(timedelta(days=3), registration_deadline=iso(datetime.now(UTC) + timedelta(days=9)))
     assert_error(api.post("/events", token=organiser_token, json=late), 400, "VALIDATION_ERROR")
+
+
+def _until(tap, last_type, types, timeout=10, **last):
+    """Every event of ``types`` received up to and including the first ``last_type`` matching ``last``, in order.
+
+    Once a later publish has arrived, everything the broker queued before it has too (one queue, FIFO)."""
+    found = []
+    with eventlet.Timeout(timeout):
+        while True:
+            item = tap.received.get()
+            fields = {**item, **(item.get("metadata") or {})}
+            if item["event_type"] in types:
+                found.append(item)
+            if item["event_type"] == last_type and all(fields.get(k) == v for k, v in last.items()):
+                return found
+
+
+def test_attendance_check_in_publishes_event_attended_once_per_attendee(api, platform, event_tap):
+    tap = event_tap("events")
+    admin_user = create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    organiser, organiser_token = make_user(api, admin, "ines@example.com", "Ines", roles=["instructor"])
+    _, other_organiser = make_user(api, admin, "omar@example.com", "Omar", roles=["instructor"])
+    people = [make_user(api, admin, f"att{i}@example.com", f"Att {i}") for i in range(5)]
+    (a, a_token), (b, b_token), (c, _), (d, _), (e, _) = people
+    event = api.post("/events", token=organiser_token, json=_event_body(timedelta(days=2))).json()["data"]
+    path = f"/events/{event['id']}/attendance"
+    for _, token in people[:4]:
+        assert api.post(f"/events/{event['id']}/register", token=token).status_code == 200
+    # Capacity 2: a and b registered, c and d waitlisted; b leaves, c is promoted. e never registered.
+    assert api.delete(f"/events/{event['id']}/register", token=b_token).json()["data"]["promoted"] == [c["id"]]
+
+    # Not before the start.
+    assert_error(api.post(path, token=organiser_token, json={"user_ids": [a["id"]]}), 409, "CONFLICT")
+    # The organiser moves the event to have started half an hour ago.
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    moved = api.put(
+        f"/events/{event['id']}",
+        token=organiser_token,
+        json={"starts_at": iso(start), "ends_at": iso(start + timedelta(hours=2))},
+    )
+    assert moved.status_code == 200, moved.text
+    event = moved.json()["data"]
+
+    # Who may check in: the organiser or an admin, nobody else; bad bodies are 400, unknown events 404.
+    assert_error(api.post(path, json={"user_ids": [a["id"]]}), 401, "UNAUTHORIZED")
+    assert_error(api.post(path, token=a_token, json={"user_ids": [a["id"]]}), 403, "FORBIDDEN")
+    assert_error(api.post(path, token=other_organiser, json={"user_ids": [a["id"]]}), 403, "FORBIDDEN")
+    for body in ({}, {"user_ids": []}, {"user_ids": ["not-a-uuid"]}, {"user_ids": a["id"]}):
+        assert_error(api.post(path, token=organiser_token, json=body), 400, "VALIDATION_ERROR")
+    unknown = "/events/00000000-0000-4000-8000-000000000000/attendance"
+    assert_error(api.post(unknown, token=organiser_token, json={"user_ids": [a["id"]]}), 404, "NOT_FOUND")
+    # Only registered attendees: waitlisted (d), cancelled (b) or never registered (e) refuse the whole request.
+    refused = api.post(path, token=organiser_token, json={"user_ids": [a["id"], b["id"], d["id"], e["id"]]})
+    assert_error(refused, 409, "CONFLICT")
+    assert refused.json()["error"]["details"]["user_ids"] == {
+        b["id"]: "cancelled",
+        d["id"]: "waitlisted",
+        e["id"]: "not_registered",
+    }
+
+    # The organiser and an admin check the same two people in at the same time, twice each.
+    def check_in(token):
+        with ApiClient(api.base_url) as client:
+            return client.post(path, token=token, json={"user_ids": [a["id"], c["id"]]})
+
+    responses = list(eventlet.GreenPool(4).imap(check_in, [organiser_token, admin, organiser_token, admin]))
+    assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
+    marked = [user_id for response in responses for user_id in response.json()["data"]["marked"]]
+    assert sorted(marked) == sorted([a["id"], c["id"]])  # each marked by exactly one of the four requests
+    assert all(response.json()["data"]["attended"] == 2 for response in responses)
+    again = api.post(path, token=organiser_token, json={"user_ids": [c["id"], a["id"]]}).json()["data"]
+    assert again == {"event_id": event["id"], "marked": [], "already_marked": [c["id"], a["id"]], "attended": 2}
+
+    # On the bus: exactly one EVENT_ATTENDED per attendee, none for the refused requests. A later publish
+    # (the organiser renames the event) closes the count: everything queued before it has arrived.
+    assert api.put(f"/events/{event['id']}", token=organiser_token, json={"title": "Renamed"}).status_code == 200
+    attended = _until(tap, events.EVENT_UPDATED, {events.EVENT_ATTENDED}, event_id=event["id"], title="Renamed")
+    assert sorted(item["user_id"] for item in attended) == sorted([a["id"], c["id"]])
+    for item in attended:
+        _assert_about(item, event)
+        assert item["metadata"]["registration_id"] and item["metadata"]["attended_at"].endswith("Z")
+        assert item["metadata"]["marked_by"] in {organiser["id"], admin_user["id"]}
+
+    # The organiser sees who attended; attendees see it on their own registration; attendees cannot leave now.
+    listing = api.get(f"/events/{event['id']}/registrations", token=organiser_token).json()["data"]
+    assert listing["attended"] == 2
+    assert {row["user_id"]: row["attended_at"] is not None for row in listing["registered"]} == {
+        a["id"]: True,
+        c["id"]: True,
+    }
+    assert [row["attended_at"] for row in listing["waitlist"]] == [None]
+    mine = api.get("/events/registrations/me", token=a_token).json()["data"]["items"]
+    assert mine[0]["registration"]["attended_at"] is not None
+    assert_error(api.delete(f"/events/{event['id']}/register", token=a_token), 409, "CONFLICT")
+    # A cancelled event takes no attendance.
+    assert api.delete(f"/events/{event['id']}", token=organiser_token).status_code == 200
+    assert_error(api.post(path, token=admin, json={"user_ids": [a["id"]]}), 409, "CONFLICT")
+
+
+@pytest.fixture
+def platform_without_events(runner_factory, platform_config):
+    """Every service but events, which the test starts, stops and starts again itself."""
+    runner = runner_factory(platform_config, *[cls for cls in all_service_classes() if cls is not EventsService])
+    runner.start()
+    return platform_config
+
+
+def _reminders_until(tap, *wanted, timeout=10):
+    """Every EVENT_REMINDER received until each ``(event_id, user_id)`` in ``wanted`` has come, in order."""
+    found, missing = [], set(wanted)
+    with eventlet.Timeout(timeout):
+        while missing:
+            item = tap.received.get()
+            if item["event_type"] == events.EVENT_REMINDER:
+                found.append(item)
+                missing.discard((item["metadata"]["event_id"], item["user_id"]))
+    return found
+
+
+def test_reminders_once_per_registrant_across_restarts_of_the_events_service(
+    platform_without_events, container_factory, event_tap
+):
+    config = platform_without_events
+    tap = event_tap("events")
+
+    def start_events(interval):
+        container = container_factory(EventsService, {**config, "EVENTS": {"REMINDER_INTERVAL_SECONDS": interval}})
+        container.start()
+        return container
+
+    # The first instance's timer does not tick during the test: the reminders are still due when it stops.
+    first = start_events(3600)
+    create_admin(config)
+    with ApiClient(f"http://{config['WEB_SERVER_ADDRESS']}") as api:
+        admin = api.login(*ADMIN)["access_token"]
+        _, organiser_token = make_user(api, admin, "ines@example.com", "Ines", roles=["instructor"])
+        (r1, t1), (r2, t2), (r3, t3), (s1, s1_token), (s2, s2_token) = [
+            make_user(api, admin, f"rem{i}@example.com", f"Rem {i}") for i in range(5)
+        ]
+
+        def create(hours):
+            response = api.post("/events", token=organiser_token, json=_event_body(timedelta(hours=hours)))
+            assert response.status_code == 201, response.text
+            return response.json()["data"]
+
+        # All start within the 24 h lead time, each later than the one before. A timer run sends in start order,
+        # so a reminder for a later event arrives after any repeat, in that run or before, of an earlier one.
+        created = [create(hours) for hours in (2, 3, 4, 5)]
+        main, later, latest, last = created
+        for token in (t1, t2, t3):  # capacity 2: r3 is waitlisted on the main event and gets no reminder for it
+            assert api.post(f"/events/{main['id']}/register", token=token).status_code == 200
+        first.stop()
+
+        # Restarted: the new instance's timer sends the due reminders.
+        second = start_events(0.2)
+        sent = _reminders_until(tap, (main["id"], r1["id"]), (main["id"], r2["id"]))
+        # A registration made now is reminded by a later run of the same timer.
+        assert api.post(f"/events/{later['id']}/register", token=s1_token).status_code == 200
+        sent += _reminders_until(tap, (later["id"], s1["id"]))
+        second.kill()  # as a crash would: no graceful stop
+
+        # Started again: its runs find every earlier reminder claimed in the database.
+        start_events(0.2)
+        assert api.post(f"/events/{latest['id']}/register", token=s2_token).status_code == 200
+        sent += _reminders_until(tap, (latest["id"], s2["id"]))
+        with ClusterRpcProxy(config, timeout=10) as rpc:
+            assert rpc.events.run_reminders() == {"sent": 0}
+        # One more run of the timer, after all of the above.
+        assert api.post(f"/events/{last['id']}/register", token=t3).status_code == 200
+        sent += _reminders_until(tap, (last["id"], r3["id"]))
+
+    counted = sorted((item["metadata"]["event_id"], item["user_id"]) for item in sent)
+    assert counted == sorted(
+        [
+            (main["id"], r1["id"]),
+            (main["id"], r2["id"]),
+            (later["id"], s1["id"]),
+            (latest["id"], s2["id"]),
+            (last["id"], r3["id"]),
+        ]
+    )
+    by_id = {event["id"]: event for event in created}
+    for item in sent:
+        _assert_about(item, by_id[item["metadata"]["event_id"]])
+        assert item["metadata"]["lead_minutes"] == 24 * 60 and item["metadata"]["registration_id"]

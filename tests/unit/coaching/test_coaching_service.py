@@ -69,16 +69,38 @@ def test_booking_publishes_and_notes_stay_with_the_two_people(make_service):
     coach_id, coach = make_coach(make_service)
     learner_id = uuid.uuid4()
     learner = make_service(learner_id)
+    # Publishing comes after the commit and holds no transaction (a worker killed there would leave it open).
+    in_transaction = []
+    for service in (learner, coach):
+        service.events.side_effect = lambda *_, db=service.db, **__: in_transaction.append(db.session.in_transaction())
     now = datetime.now(UTC)
     slots = learner.list_slots(str(coach_id), start=now + timedelta(days=2), end=now + timedelta(days=3))["slots"]
-    booked = learner.book_session(coach_id=str(coach_id), start=slots[0]["start"])
+    booked = learner.book_session(coach_id=str(coach_id), start=slots[0]["start"], topic="Goals")
     published = learner.events.call_args
-    assert published.args[0] == events.SESSION_BOOKED and published.kwargs["session_id"] == booked["id"]
-    coach.add_note(booked["id"], body="shared", shared=True)
+    assert published.args[0] == events.SESSION_BOOKED
+    # What consumers need about the session, on every coaching event (docs/coaching-and-events.md).
+    about = {
+        "user_id": uuid.UUID(booked["learner_id"]),
+        "session_id": booked["id"],
+        "coach_id": str(coach_id),
+        "learner_id": str(learner_id),
+        "coach_name": "Cora",
+        "starts_at": booked["start"],
+        "ends_at": booked["end"],
+        "title": "Coaching session: Goals",
+        "topic": "Goals",
+    }
+    assert published.kwargs == about
+    note = coach.add_note(booked["id"], body="shared", shared=True)
     assert coach.events.call_args.args[0] == events.NOTE_SHARED
+    assert coach.events.call_args.kwargs == {**about, "note_id": note["id"]}
     coach.add_note(booked["id"], body="private")
     assert [n["body"] for n in learner.list_notes(booked["id"])["items"]] == ["shared"]
     assert len(coach.list_notes(booked["id"])["items"]) == 2
     with pytest.raises(NotFound):
         make_service(uuid.uuid4()).list_notes(booked["id"])
     assert [s["id"] for s in coach.sessions_for_calendar(str(learner_id))] == [booked["id"]]
+    cancelled = coach.cancel_session(booked["id"], reason="Travelling")
+    assert cancelled["status"] == "cancelled"
+    assert coach.events.call_args.kwargs["cancelled_by"] == str(coach_id)
+    assert in_transaction == [False] * 3

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from common.exceptions import Conflict
-from events import calendar, registrations, reminders
-from events.models import REGISTERED, SCHEDULED, WAITLISTED, Base, Event, Registration
+from events import attendance, calendar, registrations, reminders
+from events.models import CANCELLED, REGISTERED, SCHEDULED, WAITLISTED, Base, Event, Registration
 
 NOW = datetime(2027, 1, 10, 12, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ def test_reminders_go_once_even_across_runs_and_replicas(engine):
     # Two "replicas", each with its own session, run one after the other; a third run after a "restart".
     for _ in range(3):
         with Session(engine) as session:
-            reminders.send_due(session, NOW, 24 * 60, lambda event, user_id: sent.append((event.id, user_id)))
+            reminders.send_due(session, NOW, 24 * 60, lambda event, user_id, _: sent.append((event.id, user_id)))
     assert sorted(sent) == sorted([(soon, users[0]), (soon, users[1])])
 
 
@@ -101,6 +101,74 @@ def test_a_claim_is_won_by_one_caller_only(engine):
         ((registration_id, _),) = reminders.due(first, NOW, 60 * 24)
         assert reminders.claim(first, registration_id, NOW) is True
         assert reminders.claim(second, registration_id, NOW) is False
+
+
+def check_in(engine, event_id, user_ids, now=NOW):
+    """(newly marked, already marked) user ids, committed."""
+    with Session(engine) as session:
+        event = registrations.lock_event(session, event_id)
+        newly, already = attendance.mark(session, event, user_ids, now, uuid.uuid4())
+        session.commit()
+        return [row.user_id for row in newly], [row.user_id for row in already]
+
+
+def test_attendance_marks_registered_attendees_once_after_the_start(engine):
+    event_id = add_event(engine, capacity=2)
+    users = [uuid.uuid4() for _ in range(4)]
+    for user in users:
+        register(engine, event_id, user)  # two registered, two waitlisted
+    with Session(engine) as session:
+        registrations.withdraw(session, event_id, users[1], NOW)  # users[2] is promoted
+        session.commit()
+    # Not before the start.
+    with pytest.raises(Conflict) as raised:
+        check_in(engine, event_id, [users[0]])
+    assert "started" in raised.value.message
+    started = NOW + timedelta(days=3, minutes=5)
+    # Anyone not registered (waitlisted, cancelled, never registered) refuses the whole request, marking nobody.
+    stranger = uuid.uuid4()
+    with pytest.raises(Conflict) as raised:
+        check_in(engine, event_id, [users[0], users[1], users[3], stranger], now=started)
+    assert raised.value.details["user_ids"] == {
+        str(users[1]): "cancelled",
+        str(users[3]): WAITLISTED,
+        str(stranger): attendance.NOT_REGISTERED,
+    }
+    assert attendance_of(engine, event_id) == {}
+    # Registered attendees are marked once; repeats (in one request or later) mark nobody again.
+    assert check_in(engine, event_id, [users[0], users[0]], now=started) == ([users[0]], [])
+    assert check_in(engine, event_id, [users[2], users[0]], now=started) == ([users[2]], [users[0]])
+    assert check_in(engine, event_id, [users[0], users[2]], now=started) == ([], [users[0], users[2]])
+    assert set(attendance_of(engine, event_id)) == {users[0], users[2]}
+    with Session(engine) as session:
+        assert attendance.attended_count(session, event_id) == 2
+        # An attendee who was checked in cannot cancel afterwards.
+        with pytest.raises(Conflict):
+            registrations.withdraw(session, event_id, users[0], started)
+
+
+def test_attendance_refused_for_a_cancelled_event(engine):
+    event_id = add_event(engine, starts_in=timedelta(hours=-1))
+    with Session(engine) as session:
+        session.get(Event, event_id).status = CANCELLED
+        session.commit()
+    with pytest.raises(Conflict):
+        check_in(engine, event_id, [uuid.uuid4()])
+
+
+def test_attended_event_id_is_fixed_per_registration():
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert attendance.occurrence_id(first) == attendance.occurrence_id(first)
+    assert attendance.occurrence_id(first) != attendance.occurrence_id(second)
+    assert len(attendance.occurrence_id(first)) == 32
+
+
+def attendance_of(engine, event_id):
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(Registration).where(Registration.event_id == event_id, Registration.attended_at.is_not(None))
+        ).all()
+        return {row.user_id: row.attended_at for row in rows}
 
 
 def test_calendar_files_are_valid_and_mark_cancellation(engine):

@@ -5,6 +5,7 @@ import inspect
 
 import pytest
 from nameko.rpc import Rpc
+from werkzeug.routing import Map, Rule
 
 from common.exceptions import MethodNotAllowed, NotFound
 from gateway.router import Router
@@ -32,6 +33,19 @@ def service_class(name):
     return classes[0]
 
 
+def path_arguments(path):
+    """The names werkzeug itself finds in a route's path (``<token>.ics`` is ``token``), as the router does."""
+    rule = Rule(path)
+    Map([rule])  # binding compiles the rule and fills in its arguments
+    return set(rule.arguments)
+
+
+def test_path_arguments_are_parsed_as_werkzeug_parses_them():
+    assert path_arguments("/events/calendar/<token>.ics") == {"token"}
+    assert path_arguments("/users/<string:user_id>/files/<path:name>") == {"user_id", "name"}
+    assert path_arguments("/health") == set()
+
+
 def rpc_methods(cls):
     return {
         name
@@ -46,7 +60,7 @@ def test_each_route_reaches_an_rpc_that_takes_its_arguments(route):
     assert route.rpc in rpc_methods(cls)
     signature = inspect.signature(getattr(cls, route.rpc))
     takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    given = {arg.split(":")[-1].strip("<>") for arg in route.path.split("/") if arg.startswith("<")}
+    given = path_arguments(route.path)
     if route.query is not None:
         given |= set(route.query().fields) - ({"token"} if route.token_in_query else set())
     if route.body is not None:
