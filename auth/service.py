@@ -1,7 +1,6 @@
 """The auth service: credentials, tokens and codes. Entrypoints only."""
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +31,7 @@ from common.events import DomainEvents
 from common.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from common.ids import parse_uuid
 from common.roles import ADMIN
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
 

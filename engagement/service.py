@@ -14,7 +14,6 @@ from datetime import timedelta
 import eventlet
 from nameko.events import EventDispatcher, event_handler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
 from common import events, service_base
@@ -25,7 +24,7 @@ from common.exceptions import ValidationError
 from common.mongo import MongoDatabase
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load, reject_mongo_operators
 from engagement import activity, feedback, gamification, inbox, metrics, tracking

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 from nameko.timer import Timer
 
 from common import events, service_base
@@ -21,7 +20,7 @@ from common.exceptions import NotFound
 from common.mongo import MongoDatabase
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN, normalize_role
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
 from notifications import announcements, outbox

@@ -6,7 +6,6 @@ Entrypoints only; the rules live in the domain modules beside it.
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
@@ -17,7 +16,7 @@ from common.ids import parse_uuid
 from common.mongo import MongoDatabase
 from common.pagination import PageQuerySchema, offset_of, page_of
 from common.roles import ADMIN, INSTRUCTOR
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load, reject_mongo_operators
 from training import (

@@ -1,6 +1,5 @@
 """The users service: profiles, registration, roles, follows, preferences. Entrypoints only."""
 
-from nameko.rpc import RpcProxy
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from common.events import DomainEvents
 from common.exceptions import NotFound, ValidationError
 from common.pagination import PageQuerySchema, page_of
 from common.roles import ADMIN
-from common.rpc import rpc
+from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.validation import load
 from users import accounts, directory, preferences, relationships
