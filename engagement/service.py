@@ -14,7 +14,6 @@ from datetime import timedelta
 import eventlet
 from nameko.events import EventDispatcher, event_handler
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
@@ -26,6 +25,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load, reject_mongo_operators
 from engagement import activity, feedback, gamification, inbox, metrics, tracking
 from engagement.schemas import (
@@ -53,18 +53,6 @@ RETRY_BATCH = 200
 
 def _section(container):
     return container.config.get("ENGAGEMENT") or {}
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval is read from config.yaml's ENGAGEMENT section at start."""
-
-    def __init__(self, key, default, **kwargs):
-        super().__init__(default, **kwargs)
-        self.key = key
-
-    def setup(self):
-        self.interval = float(_section(self.container).get(self.key) or self.interval)
-        super().setup()
 
 
 class Consumption(DependencyProvider):
@@ -186,7 +174,7 @@ class EngagementService(service_base.PlatformService):
             self.dispatch(events.BADGE_AWARDED, event)
             gamification.mark_announced(self.db, doc["_id"])
 
-    @ConfiguredTimer.decorator("RETRY_INTERVAL", 5)
+    @ConfiguredTimer.decorator("ENGAGEMENT", "RETRY_INTERVAL", 5)
     def handle_interrupted(self):
         """Events recorded but not processed past their lease (their handler failed or died): handle them again."""
         now = utcnow()

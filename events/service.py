@@ -5,7 +5,6 @@ import hashlib
 import secrets
 
 from nameko.events import EventDispatcher
-from nameko.timer import Timer
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
 
@@ -19,6 +18,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH, INSTRUCTOR
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load
 from events import attendance, calendar, registrations, reminders
 from events.models import (
@@ -50,14 +50,6 @@ SETTINGS = {
 ORGANISER_ROLES = (INSTRUCTOR, COACH, ADMIN)
 DEFAULT_REMINDER_INTERVAL = 60
 FIELDS = tuple(CreateEventSchema().fields)
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval comes from config (EVENTS.REMINDER_INTERVAL_SECONDS), read at setup."""
-
-    def setup(self):
-        section = self.container.config.get("EVENTS") or {}
-        self.interval = float(section.get("REMINDER_INTERVAL_SECONDS", self.interval))
 
 
 def hash_token(token):
@@ -345,7 +337,7 @@ class EventsService(service_base.PlatformService):
 
     # -- reminders ---------------------------------------------------------
 
-    @ConfiguredTimer.decorator(interval=DEFAULT_REMINDER_INTERVAL)
+    @ConfiguredTimer.decorator("EVENTS", "REMINDER_INTERVAL_SECONDS", DEFAULT_REMINDER_INTERVAL)
     def send_reminders(self):
         return self.run_reminders()
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
@@ -22,6 +21,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN, normalize_role
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load
 from notifications import announcements, outbox
 from notifications.channels import senders_from_config
@@ -45,19 +45,6 @@ SETTINGS = {
 }
 RETRY_BATCH = 200
 ANNOUNCEMENT_PAGE = 100
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval is read from config.yaml's NOTIFICATIONS section at start."""
-
-    def __init__(self, key, default, **kwargs):
-        super().__init__(default, **kwargs)
-        self.key = key
-
-    def setup(self):
-        section = self.container.config.get("NOTIFICATIONS") or {}
-        self.interval = float(section.get(self.key) or self.interval)
-        super().setup()
 
 
 class Delivery(DependencyProvider):
@@ -145,7 +132,7 @@ class NotificationsService(service_base.PlatformService):
 
     # -- timers: retries, interrupted events, digests ------------------------------
 
-    @ConfiguredTimer.decorator("RETRY_INTERVAL", 5)
+    @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def deliver_due(self):
         now = utcnow()
         for event in outbox.stale_events(self.db, now, age=self.delivery.lease):
@@ -158,7 +145,7 @@ class NotificationsService(service_base.PlatformService):
             tried.append(document["_id"])
             self._attempt(document, now)
 
-    @ConfiguredTimer.decorator("DIGEST_INTERVAL", 300)
+    @ConfiguredTimer.decorator("NOTIFICATIONS", "DIGEST_INTERVAL", 300)
     def send_digests(self):
         now = utcnow()
         schedule = outbox.DigestSchedule(self.settings["digest_hour_utc"], self.settings["digest_weekday"])
@@ -239,7 +226,7 @@ class NotificationsService(service_base.PlatformService):
         )
         return {"announcement_id": announcement["_id"], "role": role, "recipients": audience, "status": "pending"}
 
-    @ConfiguredTimer.decorator("RETRY_INTERVAL", 5)
+    @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def send_announcements(self):
         """Announcements still to send: page through their audience, storing each page's messages."""
         lease, size = self.delivery.lease, self.delivery.announcement_page
