@@ -50,6 +50,7 @@ SETTINGS = {
 ORGANISER_ROLES = (INSTRUCTOR, COACH, ADMIN)
 DEFAULT_REMINDER_INTERVAL = 60
 FIELDS = tuple(CreateEventSchema().fields)
+ATTENDEE_FIELDS = {"title", "kind", "join_url", "location", "timezone", "starts_at", "ends_at"}
 
 
 def hash_token(token):
@@ -137,6 +138,15 @@ class EventsService(service_base.PlatformService):
         self.db.session.commit()
         self.events(event_type, user_id=user_id, **about, **metadata)
 
+    def _attendee_ids(self, event):
+        """Everyone registered for ``event`` or waiting for a place."""
+        rows = self.db.session.scalars(
+            select(Registration.user_id).where(
+                Registration.event_id == event.id, Registration.status.in_([REGISTERED, WAITLISTED])
+            )
+        )
+        return [str(user_id) for user_id in rows]
+
     def _publish_attended(self, event, registration):
         payload = make_event(
             events.EVENT_ATTENDED,
@@ -211,8 +221,10 @@ class EventsService(service_base.PlatformService):
             setattr(event, key, value)
         event.sequence += 1
         promoted = registrations.promote(self.db.session, event, utcnow())  # a larger capacity frees seats
+        # recipient_ids: when, where or how to join changed, notifications tells everyone registered or waiting.
+        told = self._attendee_ids(event) if ATTENDEE_FIELDS & set(changes) else []
         self.db.session.commit()
-        self._publish(events.EVENT_UPDATED, event, fields=sorted(changes), sequence=event.sequence)
+        self._publish(events.EVENT_UPDATED, event, fields=sorted(changes), sequence=event.sequence, recipient_ids=told)
         for registration in promoted:
             self._publish(
                 events.EVENT_PROMOTED, event, user_id=registration.user_id, registration_id=str(registration.id)
@@ -228,16 +240,10 @@ class EventsService(service_base.PlatformService):
             raise Conflict("The event is already cancelled")
         event.status = CANCELLED
         event.sequence += 1
-        attendees = self.db.session.scalars(
-            select(Registration.user_id).where(
-                Registration.event_id == event.id, Registration.status.in_([REGISTERED, WAITLISTED])
-            )
-        ).all()
+        attendees = self._attendee_ids(event)
         self.db.session.commit()
         # recipient_ids: notifications tells every registrant, not only the organiser.
-        self._publish(
-            events.EVENT_CANCELLED, event, sequence=event.sequence, recipient_ids=[str(uid) for uid in attendees]
-        )
+        self._publish(events.EVENT_CANCELLED, event, sequence=event.sequence, recipient_ids=attendees)
         return self._views([event])[0]
 
     # -- registration ------------------------------------------------------

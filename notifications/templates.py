@@ -31,7 +31,14 @@ SUBSCRIPTIONS = {
         e.CERTIFICATE_ISSUED,
     ),
     "coaching": (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED, e.NOTE_SHARED),
-    "events": (e.EVENT_REGISTERED, e.EVENT_WAITLISTED, e.EVENT_PROMOTED, e.EVENT_REMINDER, e.EVENT_CANCELLED),
+    "events": (
+        e.EVENT_REGISTERED,
+        e.EVENT_WAITLISTED,
+        e.EVENT_PROMOTED,
+        e.EVENT_REMINDER,
+        e.EVENT_UPDATED,
+        e.EVENT_CANCELLED,
+    ),
     "engagement": (e.BADGE_AWARDED,),
 }
 
@@ -96,6 +103,11 @@ TEMPLATES = {
         EVENTS, "A place opened up", "A place opened up: you are now registered for {event_title}."
     ),
     e.EVENT_REMINDER: Template(EVENTS, "Reminder: {event_title}", "{event_title} starts {starts_at}."),
+    e.EVENT_UPDATED: Template(
+        EVENTS,
+        "Event changed: {event_title}",
+        "{event_title} has changed; it now starts {starts_at}. Check the details.",
+    ),
     e.EVENT_CANCELLED: Template(EVENTS, "Event cancelled", "{event_title} is cancelled."),
     e.BADGE_AWARDED: Template(ACHIEVEMENTS, "New badge: {badge_name}", "You earned the badge {badge_name}."),
 }
@@ -149,6 +161,8 @@ def recipients(event):
     metadata = event.get("metadata") or {}
     if event["event_type"] == e.USER_FOLLOWED:
         return [metadata["followee_id"]] if metadata.get("followee_id") else []
+    if event["event_type"] == e.EVENT_UPDATED:  # the organiser made the change: only those taking part are told
+        return [str(person) for person in metadata.get("recipient_ids") or ()]
     people = [event["user_id"]] if event.get("user_id") else []
     if event["event_type"] in (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED):
         coach = metadata.get("coach_id")

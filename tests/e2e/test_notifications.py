@@ -515,3 +515,35 @@ def test_a_locked_account_is_told_by_email_and_an_unknown_identifier_locks_silen
     email = sendgrid.wait_for("locked@example.com", containing="locked")
     assert email["subject"] == "Your account is locked for a while"
     assert sendgrid.to("nobody@example.com") == []
+
+
+def test_registrants_are_told_when_an_event_moves_and_not_when_only_its_capacity_changes(
+    api, sendgrid, notifications_config
+):
+    from tests.e2e.test_events import _event_body
+
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    organiser, organiser_token = make_user(api, admin, "host@example.com", "Hal Host", roles=["instructor"])
+    learners = [make_user(api, admin, f"guest{n}@example.com", f"Guest {n}") for n in range(3)]
+    event = api.post("/events", token=organiser_token, json=_event_body(timedelta(days=10), capacity=2)).json()["data"]
+    for _, token in learners:  # two registered, one waitlisted
+        assert api.post(f"/events/{event['id']}/register", token=token).status_code == 200
+    for learner, _ in learners:
+        sendgrid.wait_for(learner["email"], containing="Leading remote teams")
+
+    bigger = api.put(f"/events/{event['id']}", token=organiser_token, json={"capacity": 3})
+    assert bigger.status_code == 200, bigger.text
+    later = (utcnow() + timedelta(days=11)).replace(microsecond=0)
+    moved = api.put(
+        f"/events/{event['id']}",
+        token=organiser_token,
+        json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+    )
+    assert moved.status_code == 200, moved.text
+    for learner, _ in learners:
+        email = sendgrid.wait_for(learner["email"], containing="has changed")
+        assert email["subject"] == "Event changed: Leading remote teams"
+        assert later.strftime("%Y-%m-%d") in email["text"]
+        assert len([m for m in sendgrid.to(learner["email"]) if "has changed" in m["text"]]) == 1
+    assert [m for m in sendgrid.to("host@example.com") if "has changed" in m["text"]] == []
