@@ -25,6 +25,7 @@ PEOPLE = "people"
 TRACKING = "tracking"
 RATE_WINDOWS = "rate_windows"
 INBOX = "inbox"
+INBOX_RETENTION_SECONDS = 30 * 86400
 
 ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
 
@@ -47,3 +48,6 @@ def ensure_indexes(db):
     db[RATE_WINDOWS].create_index("expires_at", expireAfterSeconds=0)
     db[PEOPLE].create_index("hidden")
     db[INBOX].create_index([("status", ASC), ("retry_at", ASC)])
+    # A handled event is kept long enough to recognise any redelivery, then MongoDB drops it; one not yet
+    # handled (or failed for good) has no processed_at and stays.
+    db[INBOX].create_index("processed_at", expireAfterSeconds=INBOX_RETENTION_SECONDS)

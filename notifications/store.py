@@ -13,6 +13,7 @@
 import pymongo
 
 INBOX = "inbox"
+INBOX_RETENTION_SECONDS = 30 * 86400
 NOTIFICATIONS = "notifications"
 PREFERENCES = "preferences"
 ANNOUNCEMENTS = "announcements"
@@ -28,4 +29,7 @@ def ensure_indexes(db):
         [("status", pymongo.ASCENDING), ("frequency", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]
     )
     db[INBOX].create_index([("status", pymongo.ASCENDING), ("received_at", pymongo.ASCENDING)])
+    # A handled event is kept long enough to recognise any redelivery, then MongoDB drops it; one not yet
+    # handled has no processed_at and stays.
+    db[INBOX].create_index("processed_at", expireAfterSeconds=INBOX_RETENTION_SECONDS)
     db[ANNOUNCEMENTS].create_index([("status", pymongo.ASCENDING), ("lease_until", pymongo.ASCENDING)])
