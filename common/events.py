@@ -58,12 +58,17 @@ BADGE_AWARDED = "BADGE_AWARDED"
 EVENT_TYPES = frozenset(value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str))
 
 
-def make_event(event_type, user_id=None, course_id=None, **metadata):
-    """Build the envelope of DESIGN.md for one occurrence of ``event_type``."""
+def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
+    """Build the envelope of DESIGN.md for one occurrence of ``event_type``.
+
+    The envelope's ``event_id`` is random unless ``envelope_id`` gives it: a publisher that may have to
+    publish one occurrence again (after a failure between publishing and recording it) derives it from the
+    occurrence, so consumers, idempotent on ``event_id``, see one event. (``event_id`` in ``metadata`` is
+    the events service's own word for the event being attended, not this.)"""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     event = {
-        "event_id": uuid.uuid4().hex,
+        "event_id": envelope_id or uuid.uuid4().hex,
         "event_type": event_type,
         "timestamp": isoformat(utcnow()),
         "user_id": None if user_id is None else str(user_id),
@@ -80,8 +85,8 @@ class DomainEvents(EventDispatcher):
     def get_dependency(self, worker_ctx):
         dispatch = super().get_dependency(worker_ctx)
 
-        def publish(event_type, user_id=None, course_id=None, **metadata):
-            event = make_event(event_type, user_id=user_id, course_id=course_id, **metadata)
+        def publish(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
+            event = make_event(event_type, user_id=user_id, course_id=course_id, envelope_id=envelope_id, **metadata)
             dispatch(event_type, event)
             return event
 

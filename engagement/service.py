@@ -12,13 +12,13 @@ import logging
 from datetime import timedelta
 
 import eventlet
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
-from common.events import make_event
+from common.events import DomainEvents
 from common.exceptions import ValidationError
 from common.mongo import MongoDatabase
 from common.pagination import offset_of, page_of
@@ -77,7 +77,7 @@ class EngagementService(service_base.PlatformService):
     db = MongoDatabase(ensure_indexes=ensure_indexes)
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="mongo")
-    dispatch = EventDispatcher()
+    events = DomainEvents()
     users = RpcProxy("users")
     consumption = Consumption()
 
@@ -169,9 +169,14 @@ class EngagementService(service_base.PlatformService):
         a handler dies between publishing and noting it, the second publication is a redelivery to consumers."""
         for doc in gamification.unannounced(self.db, user_id):
             name = doc.get("name") or doc["badge"]
-            event = make_event(events.BADGE_AWARDED, user_id=user_id, badge=doc["badge"], badge_name=name, title=name)
-            event["event_id"] = f"badge-{doc['_id']}"
-            self.dispatch(events.BADGE_AWARDED, event)
+            self.events(
+                events.BADGE_AWARDED,
+                user_id=user_id,
+                envelope_id=f"badge-{doc['_id']}",
+                badge=doc["badge"],
+                badge_name=name,
+                title=name,
+            )
             gamification.mark_announced(self.db, doc["_id"])
 
     @ConfiguredTimer.decorator("ENGAGEMENT", "RETRY_INTERVAL", 5)

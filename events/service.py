@@ -4,14 +4,13 @@ import base64
 import hashlib
 import secrets
 
-from nameko.events import EventDispatcher
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
 
 from common import events, service_base
 from common.clock import as_utc, isoformat, utcnow
 from common.context import Caller
-from common.events import DomainEvents, make_event
+from common.events import DomainEvents
 from common.exceptions import Conflict, Forbidden, NotFound
 from common.ids import parse_uuid
 from common.pagination import offset_of, page_of
@@ -65,7 +64,6 @@ class EventsService(service_base.PlatformService):
     settings = RuntimeSettings(SETTINGS, store="sql")
     events = DomainEvents()
     # For events whose envelope id is fixed by us (EVENT_ATTENDED), so a repeated publish is one event to consumers.
-    dispatch = EventDispatcher()
     # Bounded (SERVICE_RPC_TIMEOUT): a coaching service that is down is a 503, not a worker held for good.
     coaching = RpcProxy("coaching")
 
@@ -148,16 +146,15 @@ class EventsService(service_base.PlatformService):
         return [str(user_id) for user_id in rows]
 
     def _publish_attended(self, event, registration):
-        payload = make_event(
+        self.events(
             events.EVENT_ATTENDED,
             user_id=registration.user_id,
+            envelope_id=attendance.occurrence_id(registration.id),
             **self._about(event),
             registration_id=str(registration.id),
             attended_at=isoformat(registration.attended_at),
             marked_by=str(registration.attended_by),
         )
-        payload["event_id"] = attendance.occurrence_id(registration.id)
-        self.dispatch(events.EVENT_ATTENDED, payload)
 
     # -- events ------------------------------------------------------------
 

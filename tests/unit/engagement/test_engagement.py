@@ -53,7 +53,8 @@ def service(db, who=None, consumption=None):
 
 
 def badges_published(worker):
-    return [c.args[1] for c in worker.dispatch.call_args_list if c.args[0] == events.BADGE_AWARDED]
+    """The envelopes the worker published (``self.events`` is a mock here: rebuild them from its calls)."""
+    return [make_event(*c.args, **c.kwargs) for c in worker.events.call_args_list if c.args[0] == events.BADGE_AWARDED]
 
 
 def test_subscriptions_name_known_event_types():

@@ -115,7 +115,7 @@ def test_an_event_the_store_could_not_even_record_is_given_back_to_the_broker(db
 
 def test_a_badge_whose_announcement_failed_is_announced_on_the_retry_with_the_same_event_id(db):
     worker = service(db, consumption=Consumption(lease=timedelta(0)))
-    worker.dispatch.side_effect = [ConnectionError("broker gone"), None, None]
+    worker.events.side_effect = [ConnectionError("broker gone"), None, None]
     lesson = make_event(events.LESSON_COMPLETED, user_id="u1", course_id="c1", lesson_id="l1")
     worker.handle_event(lesson)
     assert db.badges.count_documents({"user_id": "u1"}) == 1

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from common import events
 from common.context import CallerContext
+from common.events import make_event
 from common.exceptions import Conflict
 from events import attendance
 from events.models import Base
@@ -47,7 +48,6 @@ def make_service(tmp_path):
 
         service = worker_factory(EventsService, db=db, caller=context, settings={"reminder_lead_minutes": 24 * 60})
         service.events.side_effect = record("events")
-        service.dispatch.side_effect = record("dispatch")
         return service
 
     yield make, published
@@ -104,10 +104,10 @@ def test_attendance_publishes_under_the_lock_with_a_fixed_event_id(make_service)
     published.clear()
     answer = organiser.mark_attendance(event["id"], user_ids=[str(learner), str(learner)])
     assert answer == {"event_id": event["id"], "marked": [str(learner)], "already_marked": [], "attended": 1}
-    ((kind, event_type, in_transaction, args, _),) = published
+    ((kind, event_type, in_transaction, args, kwargs),) = published
     # Deliberately before the commit, under the event's row lock (docs/coaching-and-events.md, Attendance).
-    assert (kind, event_type, in_transaction) == ("dispatch", events.EVENT_ATTENDED, True)
-    envelope = args[0]
+    assert (kind, event_type, in_transaction) == ("events", events.EVENT_ATTENDED, True)
+    envelope = make_event(event_type, *args, **kwargs)
     assert envelope["event_id"] == attendance.occurrence_id(uuid.UUID(registration["id"]))
     assert envelope["user_id"] == str(learner)
     assert envelope["metadata"]["event_id"] == event["id"] and envelope["metadata"]["title"] == "Workshop"
