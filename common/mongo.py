@@ -32,15 +32,19 @@ def client_for(uri):
         return client
 
 
+def database_for(container):
+    """The service's own database: ``MONGO_DB_PREFIX`` + its name, at ``MONGO_URI``."""
+    config = container.config
+    uri = config.get("MONGO_URI", MOCK_SCHEME + "localhost")
+    return client_for(uri)[config.get("MONGO_DB_PREFIX", "lnd_") + container.service_name]
+
+
 class MongoDatabase(DependencyProvider):
     def __init__(self, ensure_indexes=None):
         self.ensure_indexes = ensure_indexes
 
     def setup(self):
-        config = self.container.config
-        uri = config.get("MONGO_URI", MOCK_SCHEME + "localhost")
-        name = config.get("MONGO_DB_PREFIX", "lnd_") + self.container.service_name
-        self.database = client_for(uri)[name]
+        self.database = database_for(self.container)
 
     def start(self):
         if self.ensure_indexes is not None:

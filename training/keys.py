@@ -7,8 +7,11 @@ the repository.
 
 import secrets
 
+from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+
+from common.mongo import database_for
 
 KEYS_COLLECTION = "media_keys"  # the name it had when media links were its only user
 MEDIA_LINKS = "url_signing"
@@ -28,3 +31,17 @@ def stored_secret(database, name=MEDIA_LINKS):
     except DuplicateKeyError:  # a concurrent first start won the upsert
         doc = collection.find_one({"_id": name})
     return doc["secret"].encode()
+
+
+class CertificateKey(DependencyProvider):
+    """The key that signs certificates: TRAINING.CERTIFICATE_SIGNING_KEY, or else the stored one, looked up
+    once per process (verification is public and frequent: no database round trip per request)."""
+
+    def setup(self):
+        self.key = str((self.container.config.get("TRAINING") or {}).get("CERTIFICATE_SIGNING_KEY") or "") or None
+        self.database = database_for(self.container)
+
+    def get_dependency(self, worker_ctx):
+        if self.key is None:
+            self.key = stored_secret(self.database, CERTIFICATES).decode()
+        return self.key

@@ -276,12 +276,10 @@ class MediaStorage(DependencyProvider):
     """The configured backend; it also creates the ``media`` collection's indexes at start."""
 
     def setup(self):
-        from common.mongo import MOCK_SCHEME, client_for
+        from common.mongo import database_for
 
-        config = self.container.config
-        uri = config.get("MONGO_URI", MOCK_SCHEME + "localhost")
-        self.database = client_for(uri)[config.get("MONGO_DB_PREFIX", "lnd_") + self.container.service_name]
-        self.backend = build_backend(config.get("MEDIA") or {}, self.database)
+        self.database = database_for(self.container)
+        self.backend = build_backend(self.container.config.get("MEDIA") or {}, self.database)
 
     def start(self):
         media.ensure_indexes(self.database)

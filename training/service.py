@@ -74,6 +74,7 @@ class TrainingService(service_base.PlatformService):
     settings = RuntimeSettings(SETTINGS, store="mongo")
     events = DomainEvents()
     config = Config()
+    certificate_key = keys.CertificateKey()
     users = RpcProxy("users")
     youtube_api = youtube.YouTubeApi()
 
@@ -305,7 +306,7 @@ class TrainingService(service_base.PlatformService):
             log.warning("certificate for user %s, course %s postponed: users did not answer", user_id, course["_id"])
             return
         holder = account.get("name") or account.get("username") or account.get("email") or "Learner"
-        certificate, created = certificates.issue(self.db, user_id, course, holder, self._signing_key)
+        certificate, created = certificates.issue(self.db, user_id, course, holder, self.certificate_key)
         if created:
             self.events(
                 events.CERTIFICATE_ISSUED,
@@ -314,11 +315,6 @@ class TrainingService(service_base.PlatformService):
                 certificate_id=certificate["_id"],
                 course_title=course["title"],
             )
-
-    @property
-    def _signing_key(self):
-        configured = str((self.config.get("TRAINING") or {}).get("CERTIFICATE_SIGNING_KEY") or "")
-        return configured or keys.stored_secret(self.db, keys.CERTIFICATES).decode()
 
     @rpc
     def complete_lesson(self, lesson_id):
@@ -565,17 +561,17 @@ class TrainingService(service_base.PlatformService):
     @rpc
     def my_certificates(self):
         user_id = self._learner()
-        return [certificates.view(row, self._signing_key) for row in certificates.mine(self.db, user_id)]
+        return [certificates.view(row, self.certificate_key) for row in certificates.mine(self.db, user_id)]
 
     @rpc
     def get_certificate(self, certificate_id):
         certificate = certificates.find(self.db, certificate_id)
         self.caller.require_self_or_admin(certificate["user_id"])
-        return certificates.view(certificate, self._signing_key)
+        return certificates.view(certificate, self.certificate_key)
 
     @rpc
     def verify_certificate(self, certificate_id):
-        return certificates.verification(certificates.find(self.db, certificate_id), self._signing_key)
+        return certificates.verification(certificates.find(self.db, certificate_id), self.certificate_key)
 
     @rpc
     def certificate_pdf(self, certificate_id):

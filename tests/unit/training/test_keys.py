@@ -1,8 +1,8 @@
+from types import SimpleNamespace
+
 import mongomock
-from nameko.testing.services import worker_factory
 
 from training import keys
-from training.service import TrainingService
 
 
 def test_each_key_is_made_once_and_shared_by_replicas():
@@ -14,10 +14,19 @@ def test_each_key_is_made_once_and_shared_by_replicas():
     assert keys.stored_secret(mongomock.MongoClient().db, keys.CERTIFICATES) != certificates
 
 
+def key_provider(config, database):
+    provider = keys.CertificateKey()
+    provider.container = SimpleNamespace(config=config, service_name="training")
+    provider.setup()
+    provider.database = database  # the one this test looks at (setup names the service's own)
+    return provider
+
+
 def test_certificates_are_signed_with_the_stored_key_unless_config_gives_one():
     database = mongomock.MongoClient().db
-    worker = worker_factory(TrainingService, db=database)
-    worker.config = {"TRAINING": {"CERTIFICATE_SIGNING_KEY": ""}}
-    assert worker._signing_key == keys.stored_secret(database, keys.CERTIFICATES).decode()
-    worker.config = {"TRAINING": {"CERTIFICATE_SIGNING_KEY": "from-config"}}
-    assert worker._signing_key == "from-config"
+    stored = key_provider({"TRAINING": {"CERTIFICATE_SIGNING_KEY": ""}}, database)
+    assert stored.get_dependency(None) == keys.stored_secret(database, keys.CERTIFICATES).decode()
+    database.drop_collection(keys.KEYS_COLLECTION)
+    assert stored.get_dependency(None) != keys.stored_secret(database, keys.CERTIFICATES).decode()  # looked up once
+    configured = key_provider({"TRAINING": {"CERTIFICATE_SIGNING_KEY": "from-config"}}, database)
+    assert configured.get_dependency(None) == "from-config"

@@ -32,8 +32,10 @@ def service():
     ensure_indexes(database)
 
     def make(who=None):
-        worker = worker_factory(TrainingService, db=database, caller=caller(*who) if who else caller())
-        worker.config = {"TRAINING": {"CERTIFICATE_SIGNING_KEY": "k"}}
+        worker = worker_factory(
+            TrainingService, db=database, caller=caller(*who) if who else caller(), certificate_key="k"
+        )
+        worker.config = {"TRAINING": {}}
         worker.users.get_account.return_value = {"name": "Lee Learner"}
         return worker
 
