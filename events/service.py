@@ -49,7 +49,14 @@ SETTINGS = {
 ORGANISER_ROLES = (INSTRUCTOR, COACH, ADMIN)
 DEFAULT_REMINDER_INTERVAL = 60
 FIELDS = tuple(CreateEventSchema().fields)
+TIME_FIELDS = ("starts_at", "ends_at", "registration_deadline")
 ATTENDEE_FIELDS = {"title", "kind", "join_url", "location", "timezone", "starts_at", "ends_at"}
+
+
+def same_value(field, stored, sent):
+    if field in TIME_FIELDS and stored is not None and sent is not None:
+        return as_utc(stored) == as_utc(sent)
+    return stored == sent
 
 
 def hash_token(token):
@@ -211,9 +218,14 @@ class EventsService(service_base.PlatformService):
             raise Conflict("A cancelled event cannot change")
         merged = {name: getattr(event, name) for name in FIELDS}
         merged.update(changes)
-        for key in ("starts_at", "ends_at", "registration_deadline"):
+        for key in TIME_FIELDS:
             merged[key] = as_utc(merged[key])
         check_event(merged)
+        # A form sent back whole changes only what differs: the rest must not bump SEQUENCE nor tell anyone.
+        changes = {key: value for key, value in changes.items() if not same_value(key, getattr(event, key), value)}
+        if not changes:
+            self.db.session.rollback()  # nothing to write: let the event's row lock go
+            return self._views([event])[0]
         for key, value in changes.items():
             setattr(event, key, value)
         event.sequence += 1

@@ -1,7 +1,7 @@
 """Events over HTTP on real RabbitMQ and PostgreSQL: capacity and waitlist under concurrency, attendance, reminders
 (across restarts of the events service), calendars."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import eventlet
 import pytest
@@ -410,3 +410,28 @@ def test_reminders_once_per_registrant_across_restarts_of_the_events_service(
     for item in sent:
         _assert_about(item, by_id[item["metadata"]["event_id"]])
         assert item["metadata"]["lead_minutes"] == 24 * 60 and item["metadata"]["registration_id"]
+
+
+def test_an_update_that_changes_nothing_is_not_a_change(api, platform, event_tap):
+    tap = event_tap("events")
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    _, organiser_token = make_user(api, admin, "ines@example.com", "Ines", roles=["instructor"])
+    learner, learner_token = make_user(api, admin, "reg@example.com", "Reg")
+    body = _event_body(timedelta(days=4))
+    event = api.post("/events", token=organiser_token, json=body).json()["data"]
+    assert api.post(f"/events/{event['id']}/register", token=learner_token).status_code == 200
+
+    # The whole form sent back, times in another offset: the same event.
+    same = {key: body[key] for key in ("title", "description", "kind", "join_url", "timezone", "capacity")}
+    starts = datetime.fromisoformat(body["starts_at"]).astimezone(timezone(timedelta(hours=2)))
+    same.update(starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat())
+    unchanged = api.put(f"/events/{event['id']}", token=organiser_token, json=same)
+    assert unchanged.status_code == 200, unchanged.text
+    assert unchanged.json()["data"]["sequence"] == 0
+
+    retitled = api.put(f"/events/{event['id']}", token=organiser_token, json={**same, "title": "Leading hybrid teams"})
+    assert retitled.json()["data"]["sequence"] == 1
+    # The first EVENT_UPDATED on the bus is the real change, naming only what changed and telling the registrant.
+    updated = tap.wait_for(events.EVENT_UPDATED)
+    assert updated["metadata"]["fields"] == ["title"] and updated["metadata"]["recipient_ids"] == [learner["id"]]
