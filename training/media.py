@@ -259,44 +259,41 @@ def decode_upload(doc, body_base64, content_type):
     """The bytes of a local upload: the declared content type and exactly the declared size (as S3's policy)."""
     if doc["status"] != PENDING:
         raise Conflict("The media has already been uploaded")
-    try:
-        declared_type = allowed_content_type(content_type)
-    except ValidationError:
-        declared_type = None
-    if declared_type != doc["content_type"]:
-        raise ValidationError(
-            "The upload's Content-Type is not the one declared", {"content_type": [f"must be {doc['content_type']}"]}
-        )
+    check_declared_type(doc, content_type)
     try:
         data = base64.b64decode(body_base64 or "", validate=True)
     except (binascii.Error, ValueError, TypeError):
         raise ValidationError("The upload is not valid base64", {"body": ["not base64"]}) from None
-    if len(data) > doc["size"]:
-        raise PayloadTooLarge(f"The upload is over the declared {doc['size']} bytes", {"max_bytes": doc["size"]})
-    if len(data) != doc["size"]:
-        raise ValidationError(f"The upload must be the declared {doc['size']} bytes", {"size": [len(data)]})
+    check_declared_size(doc, len(data))
     return data
 
 
 def check_stored(doc, stored):
     """What object storage holds for a pending item matches what was declared (the presigned policy binds it;
-    a store that ignores policy conditions is caught here): nothing yet is 409, more bytes than declared 413,
-    fewer bytes or another content type 400, as the gateway's own upload route answers."""
+    a store that ignores policy conditions is caught here): nothing yet is 409, and the rest is answered as
+    the gateway's own upload route answers."""
     if stored is None:
         raise Conflict("Nothing has been uploaded for this media yet", {"status": doc["status"]})
-    if stored["size"] > doc["size"]:
-        raise PayloadTooLarge(
-            f"The upload is over the declared {doc['size']} bytes", {"max_bytes": doc["size"], "size": stored["size"]}
-        )
-    if stored["size"] != doc["size"]:
-        raise ValidationError(f"The upload must be the declared {doc['size']} bytes", {"size": [stored["size"]]})
-    try:
-        stored_type = allowed_content_type(stored.get("content_type")) if stored.get("content_type") else None
-    except ValidationError:
-        stored_type = "(not allowed)"
-    if stored.get("content_type") and stored_type != doc["content_type"]:
-        raise ValidationError(
-            "The upload's Content-Type is not the one declared",
-            {"content_type": [f"must be {doc['content_type']}, not {stored['content_type']}"]},
-        )
+    check_declared_size(doc, stored["size"])
+    if stored.get("content_type"):  # a store may not say; the policy bound it then
+        check_declared_type(doc, stored["content_type"])
     return stored
+
+
+def check_declared_size(doc, size):
+    """More bytes than declared is 413, fewer is 400."""
+    if size > doc["size"]:
+        raise PayloadTooLarge(f"The upload is over the declared {doc['size']} bytes", {"max_bytes": doc["size"]})
+    if size != doc["size"]:
+        raise ValidationError(f"The upload must be the declared {doc['size']} bytes", {"size": [size]})
+
+
+def check_declared_type(doc, content_type):
+    try:
+        given = allowed_content_type(content_type)
+    except ValidationError:
+        given = None
+    if given != doc["content_type"]:
+        raise ValidationError(
+            "The upload's Content-Type is not the one declared", {"content_type": [f"must be {doc['content_type']}"]}
+        )
