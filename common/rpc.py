@@ -67,6 +67,3 @@ class BoundedMethodProxy:
 
     def __call__(self, *args, **kwargs):
         return call_within(self._method, self._service, self._timeout, *args, **kwargs)
-
-    def call_async(self, *args, **kwargs):
-        return self._method.call_async(*args, **kwargs)
