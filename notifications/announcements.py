@@ -2,8 +2,11 @@
 
 The request only records the announcement (and counts its audience); the
 ``send_announcements`` timer claims it (a lease, so one worker or replica at a
-time), pages through the active users, stores each page's messages (by each
-user's ``announcements`` preferences) and moves the ``next_page`` checkpoint on.
+time), walks through the active users a page at a time (``users.list_accounts``:
+oldest first, paged by key), stores each page's messages (by each user's
+``announcements`` preferences) and moves the ``after`` checkpoint (the position
+of the page's last user) on. A position, unlike a page number, does not move
+when an account already passed is deleted or disabled, so nobody is skipped.
 A worker that dies half way leaves the rest to the next claim after the lease;
 a page handled twice stores nothing twice (messages are unique per
 announcement, user and channel). Emails go out from the outbox timer.
@@ -27,7 +30,7 @@ def create(db, announcement_id, subject, text, role, audience, created_by, now):
         "created_by": created_by,
         "created_at": now,
         "status": PENDING,
-        "next_page": 1,
+        "after": None,
         "recipients": 0,
         "lease_until": now,
     }
@@ -50,13 +53,20 @@ def claim(db, now, lease):
     )
 
 
-def page_done(db, announcement_id, page, recipients, now, lease):
-    """Checkpoint: ``page`` is stored; the lease is renewed for the next one."""
-    db[ANNOUNCEMENTS].update_one(
-        {"_id": announcement_id, "next_page": page},
-        {"$set": {"next_page": page + 1, "lease_until": now + lease}, "$inc": {"recipients": recipients}},
+def page_done(db, announcement_id, after, next_after, recipients, now, lease):
+    """Checkpoint: the page after the position ``after`` is stored; the next starts after ``next_after``
+    (None: that page was the last, and the announcement is done). The lease is renewed for the next page.
+
+    False when the checkpoint had moved meanwhile (another worker took over after the lease): stop then."""
+    changes = {"lease_until": now + lease}
+    if next_after is None:
+        changes.update(status=DONE, done_at=now)
+    else:
+        changes["after"] = next_after
+    result = db[ANNOUNCEMENTS].update_one(
+        # ``after: None`` also matches announcements recorded before this checkpoint existed: they start over,
+        # and the messages already stored are not stored twice.
+        {"_id": announcement_id, "status": PENDING, "after": after},
+        {"$set": changes, "$inc": {"recipients": recipients}},
     )
-
-
-def finish(db, announcement_id, now):
-    db[ANNOUNCEMENTS].update_one({"_id": announcement_id}, {"$set": {"status": DONE, "done_at": now}})
+    return result.matched_count == 1

@@ -90,8 +90,12 @@ def last_digest_at(now, frequency, schedule=DEFAULT_SCHEDULE):
 # -- the inbox ------------------------------------------------------------------
 
 
-def receive(db, event, now):
-    """Record ``event``; False when it was already handled (a redelivery)."""
+def receive(db, event, now, lease=LEASE):
+    """Record ``event``, leased to the caller; False when it was already handled (a redelivery).
+
+    The lease (``lease_until``) keeps the retry timer off an event while someone handles it; whoever handles
+    it renews the lease as it goes (``renew_event_lease``), so a large fan-out that outlasts one lease is not
+    taken to be interrupted and handled a second time alongside."""
     try:
         db[INBOX].insert_one(
             {
@@ -100,22 +104,55 @@ def receive(db, event, now):
                 "event_type": event.get("event_type"),
                 "status": RECEIVED,
                 "received_at": now,
+                "lease_until": now + lease,
             }
         )
         return True
     except DuplicateKeyError:
         # Handled before, or started and interrupted: finish it (every step below is idempotent).
-        return db[INBOX].find_one({"_id": event["event_id"]}, {"status": 1})["status"] != PROCESSED
+        taken = db[INBOX].update_one(
+            {"_id": event["event_id"], "status": RECEIVED}, {"$set": {"lease_until": now + lease}}
+        )
+        return taken.matched_count == 1
+
+
+def renew_event_lease(db, event_id, now, lease=LEASE):
+    """Still handling ``event_id``: keep the retry timer off it for another lease."""
+    db[INBOX].update_one({"_id": event_id, "status": RECEIVED}, {"$set": {"lease_until": now + lease}})
 
 
 def mark_processed(db, event_id, now):
     db[INBOX].update_one({"_id": event_id}, {"$set": {"status": PROCESSED, "processed_at": now}})
 
 
+def _lease_over(now, lease):
+    # Entries recorded before leases existed have only received_at.
+    return {
+        "$or": [
+            {"lease_until": {"$lte": now}},
+            {"lease_until": {"$exists": False}, "received_at": {"$lte": now - lease}},
+        ]
+    }
+
+
+def claim_stale_event(db, now, lease=LEASE):
+    """An event received but not processed whose lease has run out (its handler died), now leased to the
+    caller; None when there is none."""
+    document = db[INBOX].find_one_and_update(
+        {"status": RECEIVED, **_lease_over(now, lease)},
+        {"$set": {"lease_until": now + lease}},
+        sort=[("received_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if document is None else document["event"]
+
+
 def stale_events(db, now, age=LEASE, limit=100):
-    """Events received but not processed for a while (their handler died): to handle again."""
-    cursor = db[INBOX].find({"status": RECEIVED, "received_at": {"$lte": now - age}}).limit(limit)
-    return [doc["event"] for doc in cursor]
+    """Up to ``limit`` interrupted events (``claim_stale_event``), each leased to the caller."""
+    claimed = []
+    while len(claimed) < limit and (event := claim_stale_event(db, now, age)) is not None:
+        claimed.append(event)
+    return claimed
 
 
 # -- preferences ------------------------------------------------------------------

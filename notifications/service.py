@@ -17,13 +17,14 @@ from common.clock import isoformat, utcnow
 from common.context import Caller
 from common.exceptions import NotFound
 from common.mongo import MongoDatabase
-from common.pagination import offset_of, page_of
+from common.pagination import MAX_PAGE_SIZE, offset_of, page_of
 from common.roles import ADMIN, normalize_role
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.timers import ConfiguredTimer
 from common.validation import load
 from notifications import announcements, outbox
+from notifications import preferences as prefs
 from notifications.channels import senders_from_config
 from notifications.preferences import IN_APP, check_changes
 from notifications.schemas import AnnouncementSchema, DeliveriesSchema, ListSchema, PreferencesSchema
@@ -44,17 +45,37 @@ SETTINGS = {
     "digest_weekday": Setting(0, "Day weekly digests go out: 0 is Monday, 6 is Sunday", 0, 6),
 }
 RETRY_BATCH = 200
-ANNOUNCEMENT_PAGE = 100
+STALE_BATCH = 100
+# users answers at most a page (common.pagination.MAX_PAGE_SIZE) per call: list_accounts and get_accounts.
+ANNOUNCEMENT_PAGE = MAX_PAGE_SIZE
+ACCOUNTS_PER_CALL = MAX_PAGE_SIZE
+# An event for more people than this leaves its emails, SMS and pushes to the outbox timer (deliver_due)
+# rather than sending them inside the handler.
+INLINE_SEND_RECIPIENTS = 10
+
+
+def page_size_from_config(value):
+    """``NOTIFICATIONS.ANNOUNCEMENT_PAGE_SIZE``, kept within what users answers (1 to ``MAX_PAGE_SIZE``): a
+    larger page would be refused by users on every run, and no announcement would ever go out."""
+    size = int(value or ANNOUNCEMENT_PAGE)
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        clamped = min(max(size, 1), MAX_PAGE_SIZE)
+        log.warning("NOTIFICATIONS.ANNOUNCEMENT_PAGE_SIZE %s is outside 1..%s: using %s", size, MAX_PAGE_SIZE, clamped)
+        size = clamped
+    return size
 
 
 class Delivery(DependencyProvider):
-    """The senders (``{"email"|"sms"|"push": sender}``) and the claim lease, from config.yaml's NOTIFICATIONS."""
+    """The senders (``{"email"|"sms"|"push": sender}``), the claim lease and the fan-out sizes, from
+    config.yaml's NOTIFICATIONS."""
 
     def setup(self):
         section = self.container.config.get("NOTIFICATIONS") or {}
         self.senders = senders_from_config(section)
         self.lease = timedelta(seconds=float(section.get("SEND_LEASE_SECONDS") or outbox.LEASE.total_seconds()))
-        self.announcement_page = int(section.get("ANNOUNCEMENT_PAGE_SIZE") or ANNOUNCEMENT_PAGE)
+        self.announcement_page = page_size_from_config(section.get("ANNOUNCEMENT_PAGE_SIZE"))
+        inline = section.get("INLINE_SEND_RECIPIENTS")
+        self.inline_send_recipients = INLINE_SEND_RECIPIENTS if inline is None else int(inline)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -74,24 +95,38 @@ class NotificationsService(service_base.PlatformService):
     def handle_event(self, event):
         """Every subscribed event comes here (see the handlers made below the class)."""
         now = utcnow()
-        if not outbox.receive(self.db, event, now):
+        if not outbox.receive(self.db, event, now, self.delivery.lease):
             return  # a redelivered event: handled already
         self._process(event, now)
 
     def _process(self, event, now):
+        """Store the event's messages for every recipient, a page of recipients at a time, then send them.
+
+        Whatever the audience (``EVENT_UPDATED``/``EVENT_CANCELLED`` name everyone registered or waiting), the
+        preferences are read in one query and the addresses with one ``users.get_accounts`` call per page;
+        the inbox lease is renewed after each page, so the retry timer does not take a long fan-out for an
+        interrupted one. A small audience is sent to at once; a large one is left to the outbox timer.
+        """
         message = render(self._with_names(event))
-        documents = []
-        if message is not None:
-            for user_id in recipients(event):
-                table = outbox.read_preferences(self.db, user_id)
-                documents += outbox.plan(event, message, user_id, table, self._email_of(user_id, event), now)
-        outbox.store(self.db, documents)
+        people = list(dict.fromkeys(str(person) for person in recipients(event))) if message is not None else []
+        tables = outbox.read_preferences_many(self.db, people) if people else {}
+        for start in range(0, len(people), ACCOUNTS_PER_CALL):
+            page = people[start : start + ACCOUNTS_PER_CALL]
+            addresses = self._emails_of(page, event, message, tables)
+            documents = []
+            for user_id in page:
+                documents += outbox.plan(event, message, user_id, tables[user_id], addresses.get(user_id), now)
+            outbox.store(self.db, documents)
+            outbox.renew_event_lease(self.db, event["event_id"], utcnow(), self.delivery.lease)
         outbox.mark_processed(self.db, event["event_id"], now)
+        if len(people) > self.delivery.inline_send_recipients:
+            return  # deliver_due sends them, RETRY_BATCH a run, each claimed once
         for notification_id in outbox.due_to_send(self.db, event["event_id"]):
             self._send(notification_id, now)
 
     def _with_names(self, event):
-        """Names a template needs that the publisher does not send: the follower's (users sends only ids)."""
+        """Names a template needs: the follower's comes in the event (users sends ``follower_name``); an event
+        published before it did is completed by asking users."""
         metadata = event.get("metadata") or {}
         if event["event_type"] != events.USER_FOLLOWED or metadata.get("follower_name") or not event.get("user_id"):
             return event
@@ -99,12 +134,21 @@ class NotificationsService(service_base.PlatformService):
         name = account.get("name") or account.get("username") or "Someone"
         return {**event, "metadata": {**metadata, "follower_name": name}}
 
-    def _email_of(self, user_id, event):
+    def _emails_of(self, user_ids, event, message, tables):
+        """``{user_id: address}`` of the people in ``user_ids`` who get this message by email: one call to users
+        for the page, none for those who do not want email (or when nobody does)."""
         metadata = event.get("metadata") or {}
-        if metadata.get("email") and str(user_id) == str(event.get("user_id")):
-            return metadata["email"]  # codes go to the address they were asked for
-        account = self.users.get_account(str(user_id))
-        return account["email"] if account else None
+        addresses = {}
+        wanted = []
+        for user_id in user_ids:
+            if metadata.get("email") and user_id == str(event.get("user_id")):
+                addresses[user_id] = metadata["email"]  # codes go to the address they were asked for
+            elif prefs.EMAIL in prefs.channels_for(tables[user_id], message.category, message.secret):
+                wanted.append(user_id)
+        if wanted:
+            accounts = self.users.get_accounts(wanted) or {}
+            addresses.update({user_id: account.get("email") for user_id, account in accounts.items()})
+        return addresses
 
     def _send(self, notification_id, now):
         document = outbox.claim(self.db, notification_id, now, self.delivery.lease)
@@ -134,9 +178,12 @@ class NotificationsService(service_base.PlatformService):
 
     @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def deliver_due(self):
+        for _ in range(STALE_BATCH):
+            event = outbox.claim_stale_event(self.db, utcnow(), self.delivery.lease)
+            if event is None:
+                break
+            self._process(event, utcnow())
         now = utcnow()
-        for event in outbox.stale_events(self.db, now, age=self.delivery.lease):
-            self._process(event, now)
         tried = []
         for _ in range(RETRY_BATCH):
             document = outbox.claim_next_due(self.db, now, self.delivery.lease, skip=tried)
@@ -228,15 +275,17 @@ class NotificationsService(service_base.PlatformService):
 
     @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def send_announcements(self):
-        """Announcements still to send: page through their audience, storing each page's messages."""
+        """Announcements still to send: walk through their audience a page at a time, storing each page's
+        messages. users pages by key (``after``: the position of the last user seen), so someone deleted or
+        disabled meanwhile does not shift the next pages and make anyone miss it."""
         lease, size = self.delivery.lease, self.delivery.announcement_page
         while (announcement := announcements.claim(self.db, utcnow(), lease)) is not None:
             event = announcements.event_of(announcement)
             message = Message(ANNOUNCEMENTS, announcement["subject"], announcement["text"])
             filters = {"role": announcement["role"]} if announcement["role"] else {}
-            page = announcement["next_page"]
+            after = announcement.get("after")
             while True:
-                listing = self.users.list_users(page=page, page_size=size, status="active", **filters)
+                listing = self.users.list_accounts(after=after, limit=size, status="active", **filters)
                 users = listing["items"]
                 tables = outbox.read_preferences_many(self.db, [user["id"] for user in users])
                 now = utcnow()
@@ -246,11 +295,12 @@ class NotificationsService(service_base.PlatformService):
                         event, message, user["id"], tables[str(user["id"])], user.get("email"), now
                     )
                 outbox.store(self.db, documents)
-                announcements.page_done(self.db, announcement["_id"], page, len(users), now, lease)
-                if not users or page * size >= listing["total"]:
-                    break
-                page += 1
-            announcements.finish(self.db, announcement["_id"], utcnow())
+                moved = announcements.page_done(
+                    self.db, announcement["_id"], after, listing["next_after"], len(users), now, lease
+                )
+                if not moved or listing["next_after"] is None:
+                    break  # done, or another worker took it over after the lease
+                after = listing["next_after"]
 
     @rpc
     def list_deliveries(self, **payload):

@@ -1,13 +1,14 @@
 """MongoDB collections of notifications and their indexes (created at start).
 
 * ``inbox``: one document per event received, ``_id`` = event_id: the
-  idempotency record (a redelivered event is recognised by its id).
+  idempotency record (a redelivered event is recognised by its id), with the
+  lease (``lease_until``) of whoever is handling it.
 * ``notifications``: one document per (event, user, channel), unique on
   ``key``: the history (in-app messages are listed from it) and the outbox
   (email/SMS/push waiting to be sent, retried, digested, or failed for good).
 * ``preferences``: per user, only what they changed (``_id`` = user id).
 * ``announcements``: an admin's message to a role or everyone, sent to its audience page by page by a
-  timer (``next_page`` is the checkpoint), not inside the request.
+  timer (``after``, the position in users' key-ordered walk, is the checkpoint), not inside the request.
 """
 
 import pymongo
@@ -29,6 +30,7 @@ def ensure_indexes(db):
         [("status", pymongo.ASCENDING), ("frequency", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]
     )
     db[INBOX].create_index([("status", pymongo.ASCENDING), ("received_at", pymongo.ASCENDING)])
+    db[INBOX].create_index([("status", pymongo.ASCENDING), ("lease_until", pymongo.ASCENDING)])
     # A handled event is kept long enough to recognise any redelivery, then MongoDB drops it; one not yet
     # handled has no processed_at and stays.
     db[INBOX].create_index("processed_at", expireAfterSeconds=INBOX_RETENTION_SECONDS)

@@ -21,6 +21,20 @@ def get_user(session, user_id, for_update=False):
     return user
 
 
+def get_many(session, user_ids):
+    """``{given id: user}`` for the ids that name an account; malformed and unknown ids are left out."""
+    parsed = {}
+    for given in user_ids:
+        try:
+            parsed[str(given)] = parse_uuid(given)
+        except NotFound:
+            continue
+    if not parsed:
+        return {}
+    found = {user.id: user for user in session.scalars(select(User).where(User.id.in_(set(parsed.values()))))}
+    return {given: found[user_id] for given, user_id in parsed.items() if user_id in found}
+
+
 def find_by_email(session, email):
     return session.scalars(select(User).where(User.email == email.strip().lower())).first()
 

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate, validates
 from marshmallow import ValidationError as SchemaError
 
 from common.clock import isoformat
-from common.pagination import PageQuerySchema
+from common.pagination import MAX_PAGE_SIZE, PageQuerySchema
 from common.roles import ROLES, normalize_role
 from users.models import STATUSES
 
@@ -74,6 +74,23 @@ class UserListSchema(PageQuerySchema):
     q = fields.String(load_default=None, validate=validate.Length(max=200))
     role = fields.String(load_default=None, validate=validate.OneOf(ROLE_NAMES))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class AccountIdsSchema(Schema):
+    """Internal: the accounts another service needs to reach (notifications' fan-out), at most a page at a time."""
+
+    user_ids = fields.List(
+        fields.String(validate=validate.Length(max=64)), required=True, validate=validate.Length(max=MAX_PAGE_SIZE)
+    )
+
+
+class AccountPageSchema(Schema):
+    """Internal: one page of accounts, oldest first, after the key ``after`` (the ``next_after`` of the last page)."""
+
+    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=MAX_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    role = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ROLE_NAMES))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
 
 
 class SearchSchema(PageQuerySchema):
@@ -156,5 +173,16 @@ class PublicUserSchema(Schema):
     avatar_url = fields.String()
 
 
+class AccountSchema(Schema):
+    """What an internal caller needs to reach someone (notifications: the address and the name)."""
+
+    id = fields.String()
+    email = fields.String()
+    name = fields.String()
+    username = fields.String()
+    status = fields.String()
+
+
 full_profile = UserSchema().dump
 public_profile = PublicUserSchema().dump
+account_summary = AccountSchema().dump

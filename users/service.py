@@ -16,6 +16,8 @@ from common.validation import load
 from users import accounts, directory, preferences, relationships
 from users.models import ACTIVE, PENDING, Base, User, UserRole
 from users.schemas import (
+    AccountIdsSchema,
+    AccountPageSchema,
     AdminUpdateSchema,
     ConfirmRegistrationSchema,
     CreateUserSchema,
@@ -27,6 +29,7 @@ from users.schemas import (
     RolesSchema,
     SearchSchema,
     UserListSchema,
+    account_summary,
     full_profile,
     public_profile,
 )
@@ -224,6 +227,28 @@ class UsersService(service_base.PlatformService):
             return None
 
     @rpc
+    def get_accounts(self, user_ids):
+        """Internal (notifications' fan-out; no gateway route): ``{user_id: {id, email, name, username, status}}``
+        for up to a page (``MAX_PAGE_SIZE``) of ids in one query; unknown and malformed ids are left out."""
+        data = load(AccountIdsSchema(), {"user_ids": list(user_ids or ())})
+        found = accounts.get_many(self.db.session, data["user_ids"])
+        return {user_id: account_summary(user) for user_id, user in found.items()}
+
+    @rpc
+    def list_accounts(self, **payload):
+        """Internal (notifications' announcements; no gateway route): a page of accounts, oldest first, after
+        the position ``after`` (the previous page's ``next_after``; None on the last page). Paged by key, not
+        offset: an account removed or disabled meanwhile shifts nobody out of the walk."""
+        self.caller.require_role(ADMIN)
+        query = load(AccountPageSchema(), payload)
+        after = directory.parse_key(query["after"]) if query["after"] else None
+        users = directory.accounts_after(
+            self.db.session, after, query["limit"], role=query["role"], status=query["status"]
+        )
+        next_after = directory.key_of(users[-1]) if len(users) == query["limit"] else None
+        return {"items": [account_summary(user) for user in users], "next_after": next_after}
+
+    @rpc
     def search_users(self, **payload):
         self.caller.require_user()
         query = load(SearchSchema(), payload)
@@ -335,7 +360,8 @@ class UsersService(service_base.PlatformService):
         changed = change(session, me.id, other.id)
         session.commit()
         if changed:  # following twice, or unfollowing a stranger, is harmless and silent
-            self.events(event_type, user_id=me.id, followee_id=str(other.id))
+            # The follower's name travels with the event: notifications writes "<name> now follows you" from it.
+            self.events(event_type, user_id=me.id, followee_id=str(other.id), follower_name=me.name)
         return {"following": following, "user_id": str(other.id)}
 
     @rpc

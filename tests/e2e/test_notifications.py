@@ -547,3 +547,52 @@ def test_registrants_are_told_when_an_event_moves_and_not_when_only_its_capacity
         assert later.strftime("%Y-%m-%d") in email["text"]
         assert len([m for m in sendgrid.to(learner["email"]) if "has changed" in m["text"]]) == 1
     assert [m for m in sendgrid.to("host@example.com") if "has changed" in m["text"]] == []
+
+
+def test_an_event_for_many_people_reaches_each_once_through_the_outbox(
+    api, sendgrid, notifications, notifications_config
+):
+    """Above INLINE_SEND_RECIPIENTS the handler only stores the messages (addresses asked of users a page at a
+    time, ``users.get_accounts`` over the broker) and the outbox timer sends them."""
+    notifications.kill()
+    notifications.start(NOTIFICATIONS={**notifications_config["NOTIFICATIONS"], "INLINE_SEND_RECIPIENTS": 1})
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    host, _ = make_user(api, admin, "organiser@example.com", "Olga", roles=["instructor"])
+    guests = [make_user(api, admin, f"many{n}@example.com", f"Many {n}")[0] for n in range(3)]
+    quiet, quiet_token = make_user(api, admin, "no-email@example.com", "Quiet")
+    changed = api.put(
+        "/notifications/preferences", token=quiet_token, json={"categories": {"events": {"email": "never"}}}
+    )
+    assert changed.status_code == 200, changed.text
+    for person in [host, *guests]:
+        sendgrid.wait_for(person["email"], containing="account is ready")
+
+    # Everyone registered or waiting, as events names them, and ids that name nobody (an account deleted since).
+    nobody = "00000000-0000-0000-0000-000000000000"
+    cancelled = publish(
+        notifications_config,
+        "events",
+        events.EVENT_CANCELLED,
+        host["id"],
+        title="Big meetup",
+        recipient_ids=[guest["id"] for guest in guests] + [quiet["id"], nobody, "not-an-id"],
+    )
+    for person in [host, *guests]:
+        sendgrid.wait_for(person["email"], containing="Big meetup is cancelled")
+
+    def stored():
+        return [d for d in deliveries(api, admin) if d["event_id"] == cancelled["event_id"]]
+
+    # Every email of the event is sent (the outbox timer), to the host and the guests; quiet wants none, and the
+    # ids of nobody have no address.
+    emails = wait_until(
+        lambda: len(found := [d for d in stored() if d["channel"] == "email" and d["status"] == "sent"]) == 4 and found
+    )
+    assert sorted(d["user_id"] for d in emails) == sorted(person["id"] for person in [host, *guests])
+    assert [d for d in stored() if d["channel"] == "email" and d["status"] != "sent"] == []
+    in_app = {d["user_id"] for d in stored() if d["channel"] == "in_app"}
+    assert {person["id"] for person in [host, *guests, quiet]} <= in_app
+    for person in [host, *guests]:
+        assert len([m for m in sendgrid.to(person["email"]) if "Big meetup" in m["text"]]) == 1
+    assert not [m for m in sendgrid.to(quiet["email"]) if "Big meetup" in m["text"]]

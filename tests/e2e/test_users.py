@@ -122,7 +122,8 @@ def test_follow_unfollow_and_lists(api, platform, event_tap):
     assert api.post(f"/users/{ann['id']}/follow", token=bob_token).status_code == 200
     assert api.post(f"/users/{ann['id']}/follow", token=bob_token).status_code == 200  # twice is harmless
     assert api.post(f"/users/{ann['id']}/follow", token=cy_token).status_code == 200
-    assert tap.wait_for("USER_FOLLOWED", user_id=bob["id"], followee_id=ann["id"])
+    # The follower's name travels with the event (notifications writes "<name> now follows you" from it).
+    assert tap.wait_for("USER_FOLLOWED", user_id=bob["id"], followee_id=ann["id"], follower_name="Bob")
     assert_error(api.post(f"/users/{ann['id']}/follow", token=ann_token), 400, "VALIDATION_ERROR")
 
     followers = api.get(f"/users/{ann['id']}/followers", token=bob_token, params={"page_size": 1}).json()["data"]

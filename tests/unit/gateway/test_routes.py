@@ -19,6 +19,8 @@ INTERNAL_ONLY = {
     ("auth", "delete_identity"),
     ("auth", "find_user_id"),
     ("users", "get_account"),
+    ("users", "get_accounts"),
+    ("users", "list_accounts"),
 }
 
 

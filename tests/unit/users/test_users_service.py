@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from common import events
 from common.context import CallerContext
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from common.pagination import MAX_PAGE_SIZE
 from users.models import Base
 from users.service import UsersService
 
@@ -165,3 +166,83 @@ def test_confirm_external_email_is_internal_only():
 
     assert ("users", "confirm_external_email") not in {(route.service, route.rpc) for route in ROUTES}
     assert ("users", "sso_profile") not in {(route.service, route.rpc) for route in ROUTES}
+
+
+def test_a_follow_names_the_follower_in_its_event(make_service):
+    operator = make_service()
+    ann = operator.create_user(email="ann@example.com", name="Ann")
+    bob = operator.create_user(email="bob@example.com", name="Bob Builder")
+    follower = make_service(who=caller(bob["id"], ["learner"]))
+    follower.follow(ann["id"])
+    assert follower.events.call_args.args == (events.USER_FOLLOWED,)
+    published = follower.events.call_args.kwargs
+    assert (str(published["user_id"]), published["followee_id"]) == (bob["id"], ann["id"])
+    assert published["follower_name"] == "Bob Builder"  # notifications need not ask users for it
+
+
+def test_get_accounts_answers_a_page_of_ids_in_one_call(make_service):
+    service = make_service()
+    ann = service.create_user(email="ann@example.com", name="Ann")
+    bob = service.create_user(email="bob@example.com", name="Bob", status="disabled")
+    unknown = "00000000-0000-0000-0000-000000000000"
+    found = service.get_accounts([ann["id"], bob["id"].upper(), unknown, "nonsense"])
+    assert found == {
+        ann["id"]: {"id": ann["id"], "email": "ann@example.com", "name": "Ann", "username": None, "status": "active"},
+        bob["id"].upper(): {
+            "id": bob["id"],
+            "email": "bob@example.com",
+            "name": "Bob",
+            "username": None,
+            "status": "disabled",
+        },
+    }
+    assert service.get_accounts([]) == {}
+    assert len(service.get_accounts([ann["id"]] * MAX_PAGE_SIZE)) == 1
+    with pytest.raises(ValidationError):
+        service.get_accounts([ann["id"]] * (MAX_PAGE_SIZE + 1))
+
+
+def test_list_accounts_pages_by_key_so_removing_someone_already_seen_shifts_nobody(make_service):
+    service = make_service()
+    made = [service.create_user(email=f"p{n}@example.com", name=f"P{n}") for n in range(5)]
+    service.create_user(email="off@example.com", name="Off", status="disabled")
+    service.create_user(email="coach@example.com", name="Coach", roles=["coach"])
+
+    first = service.list_accounts(limit=2, status="active", role="learner")
+    assert [item["email"] for item in first["items"]] == ["p0@example.com", "p1@example.com"]  # oldest first
+    assert first["items"][0] == {
+        "id": made[0]["id"],
+        "email": "p0@example.com",
+        "name": "P0",
+        "username": None,
+        "status": "active",
+    }
+    # Both people of the first page leave (the last one seen deleted): the next page still starts at p2.
+    service.delete_user(made[1]["id"])
+    service.update_user(made[0]["id"], status="disabled")
+    second = service.list_accounts(after=first["next_after"], limit=2, status="active", role="learner")
+    assert [item["email"] for item in second["items"]] == ["p2@example.com", "p3@example.com"]
+    last = service.list_accounts(after=second["next_after"], limit=2, status="active", role="learner")
+    assert [item["email"] for item in last["items"]] == ["p4@example.com"] and last["next_after"] is None
+    # A full last page is followed by an empty one.
+    full = service.list_accounts(after=second["next_after"], limit=1, status="active", role="learner")
+    assert service.list_accounts(after=full["next_after"], limit=1, status="active", role="learner") == {
+        "items": [],
+        "next_after": None,
+    }
+    everyone = service.list_accounts(limit=MAX_PAGE_SIZE)
+    assert len(everyone["items"]) == 6 and everyone["next_after"] is None
+    for bad in ({"after": "yesterday|nobody"}, {"limit": MAX_PAGE_SIZE + 1}, {"limit": 0}, {"status": "gone"}):
+        with pytest.raises(ValidationError):
+            service.list_accounts(**bad)
+    learner = make_service(who=caller(made[2]["id"], ["learner"]))
+    with pytest.raises(Forbidden):
+        learner.list_accounts()
+
+
+def test_get_accounts_and_list_accounts_are_internal_only():
+    from gateway.routes import ROUTES
+
+    routed = {(route.service, route.rpc) for route in ROUTES}
+    assert ("users", "get_accounts") not in routed
+    assert ("users", "list_accounts") not in routed
