@@ -2,7 +2,8 @@
 
 ``SOURCES`` says which service publishes which event type; engagement subscribes
 to all of them. Secrets that travel in some events (confirmation and reset
-codes) are never written to the log.
+codes) are never written to the log, nor kept with the event in the inbox
+(``scrub``).
 """
 
 import contextlib
@@ -74,6 +75,30 @@ PARTICIPATION_OF = {
     e.EVENT_PROMOTED: "event",
     e.EVENT_ATTENDED: "event",
 }
+
+
+def well_formed(event):
+    """Only an event with an id and a type can be recorded; anything else is dropped (never requeued)."""
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("event_id"), str)
+        and bool(event["event_id"])
+        and isinstance(event.get("event_type"), str)
+    )
+
+
+def scrub(value):
+    """``value`` without the keys (at any depth) that hold codes, passwords, tokens or secrets: the event as
+    the inbox keeps it (handling never needs them)."""
+    if isinstance(value, dict):
+        return {
+            key: scrub(item)
+            for key, item in value.items()
+            if not any(word in str(key).lower() for word in SECRET_WORDS)
+        }
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    return value
 
 
 def redact(metadata):

@@ -2,10 +2,12 @@
 
 Every (service, event type) of ``activity.SOURCES`` gets its own Nameko event
 handler and so its own durable queue. Each event is recorded in ``inbox``
-before it is handled and marked processed after, so an event whose handling
-failed is handled again by the ``handle_interrupted`` timer (``inbox.py``);
-handling an event twice changes nothing (the log is keyed by event_id, the
-ledger and badges by unique keys).
+(``common.inbox``, without its secrets) before it is handled and marked
+processed after, so an event whose handling failed is handled again by the
+``handle_interrupted`` timer, up to ``MAX_PROCESS_ATTEMPTS`` attempts; if even
+recording it fails, the handler raises and the event goes back to the broker
+(the handlers requeue on error). Handling an event twice changes nothing (the
+log is keyed by event_id, the ledger and badges by unique keys).
 """
 
 import logging
@@ -20,6 +22,7 @@ from common.clock import isoformat, utcnow
 from common.context import Caller
 from common.events import DomainEvents
 from common.exceptions import ValidationError
+from common.inbox import LEASE, Inbox
 from common.mongo import MongoDatabase
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN
@@ -27,7 +30,7 @@ from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.timers import ConfiguredTimer
 from common.validation import load, reject_mongo_operators
-from engagement import activity, feedback, gamification, inbox, metrics, tracking
+from engagement import activity, feedback, gamification, metrics, tracking
 from engagement.schemas import (
     ActivityQuerySchema,
     FeedbackQuerySchema,
@@ -36,7 +39,7 @@ from engagement.schemas import (
     MetricsQuerySchema,
     TrackSchema,
 )
-from engagement.store import ACTIVITY, BADGES, FEEDBACK, PEOPLE, POINTS, TRACKING, ensure_indexes
+from engagement.store import ACTIVITY, BADGES, FEEDBACK, INBOX, PEOPLE, POINTS, TRACKING, ensure_indexes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ SETTINGS["track_rate_limit_per_minute"] = Setting(
 )
 MAX_METRICS_DAYS = 366
 RETRY_BATCH = 200
+# Attempts at handling an event (the first included) before it is kept as failed.
+MAX_ATTEMPTS = 10
 
 
 def _section(container):
@@ -62,8 +67,8 @@ class Consumption(DependencyProvider):
 
     def setup(self):
         section = _section(self.container)
-        self.lease = timedelta(seconds=float(section.get("PROCESS_LEASE_SECONDS") or inbox.LEASE.total_seconds()))
-        self.max_attempts = int(section.get("MAX_PROCESS_ATTEMPTS") or inbox.MAX_ATTEMPTS)
+        self.lease = timedelta(seconds=float(section.get("PROCESS_LEASE_SECONDS") or LEASE.total_seconds()))
+        self.max_attempts = int(section.get("MAX_PROCESS_ATTEMPTS") or MAX_ATTEMPTS)
         requeue_delay = section.get("REQUEUE_DELAY_SECONDS")
         self.requeue_delay = 1.0 if requeue_delay is None else float(requeue_delay)
 
@@ -83,13 +88,17 @@ class EngagementService(service_base.PlatformService):
 
     # -- every domain event -------------------------------------------------------
 
+    def _inbox(self):
+        """Events as received (``common.inbox``), kept without their secrets."""
+        return Inbox(self.db[INBOX], self.consumption.lease, redact=activity.scrub)
+
     def handle_event(self, event):
         """Every subscribed event comes here (see the handlers made below the class)."""
-        if not inbox.well_formed(event):
+        if not activity.well_formed(event):
             log.warning("engagement dropped an event without event_id or event_type: %.200r", event)
             return
         try:
-            fresh = inbox.receive(self.db, event, utcnow(), self.consumption.lease)
+            fresh = self._inbox().receive(event, utcnow())
         except Exception:
             # Not even recorded: raising gives it back to the broker (the handlers requeue on error),
             # after a pause so that a store that is down is not hammered with the same message.
@@ -108,11 +117,11 @@ class EngagementService(service_base.PlatformService):
                 "engagement failed to handle %s %s; it will be retried", event["event_type"], event["event_id"]
             )
             try:
-                inbox.record_error(self.db, event["event_id"], exc)
+                self._inbox().record_error(event["event_id"], exc)
             except Exception:
                 log.warning("could not record the error of %s", event["event_id"])
             return False
-        inbox.mark_processed(self.db, event["event_id"], utcnow())
+        self._inbox().mark_processed(event["event_id"], utcnow())
         return True
 
     def _process(self, event):
@@ -183,14 +192,15 @@ class EngagementService(service_base.PlatformService):
     def handle_interrupted(self):
         """Events recorded but not processed past their lease (their handler failed or died): handle them again."""
         now = utcnow()
+        inbox = self._inbox()
         tried = []
         for _ in range(RETRY_BATCH):
-            entry = inbox.claim_stale(self.db, now, self.consumption.lease, skip=tried)
+            entry = inbox.claim_stale(now, skip=tried)
             if entry is None:
                 break
             tried.append(entry["_id"])
             if entry["attempts"] > self.consumption.max_attempts:
-                inbox.give_up(self.db, entry["_id"], now)
+                inbox.give_up(entry["_id"], now)
                 log.error("engagement gave up on %s %s: %s", entry["event_type"], entry["_id"], entry.get("error"))
                 continue
             self._handle_recorded(entry["event"])
@@ -329,7 +339,7 @@ class EngagementService(service_base.PlatformService):
             "badges_awarded": self.db[BADGES].count_documents({}),
             "feedback": self.db[FEEDBACK].count_documents({}),
             "tracked_events": self.db[TRACKING].count_documents({}),
-            "events_by_status": inbox.counts(self.db),
+            "events_by_status": self._inbox().counts(),
             "generated_at": isoformat(utcnow()),
         }
 

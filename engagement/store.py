@@ -9,11 +9,14 @@
 * ``people``: names from USER_REGISTERED and whether each shows on the leaderboard (users' preference
   ``show_on_leaderboard``, from USER_UPDATED), for the leaderboard.
 * ``inbox``: every event received, ``_id`` = event_id, until it is fully handled (then ``processed``):
-  what the retry timer handles again when a handler died or failed half way.
+  what the retry timer handles again when a handler died or failed half way (``common.inbox``, which makes
+  its indexes, the TTL one included).
 * ``tracking``: client-side engagement events; ``rate_windows``: the per-user limit's counters (TTL).
 """
 
 import pymongo
+
+from common import inbox
 
 ACTIVITY = "activity_log"
 POINTS = "points"
@@ -25,7 +28,6 @@ PEOPLE = "people"
 TRACKING = "tracking"
 RATE_WINDOWS = "rate_windows"
 INBOX = "inbox"
-INBOX_RETENTION_SECONDS = 30 * 86400
 
 ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
 
@@ -47,7 +49,4 @@ def ensure_indexes(db):
     db[TRACKING].create_index([("day", ASC)])
     db[RATE_WINDOWS].create_index("expires_at", expireAfterSeconds=0)
     db[PEOPLE].create_index("hidden")
-    db[INBOX].create_index([("status", ASC), ("retry_at", ASC)])
-    # A handled event is kept long enough to recognise any redelivery, then MongoDB drops it; one not yet
-    # handled (or failed for good) has no processed_at and stays.
-    db[INBOX].create_index("processed_at", expireAfterSeconds=INBOX_RETENTION_SECONDS)
+    inbox.ensure_indexes(db[INBOX])

@@ -3,8 +3,8 @@
 Plain functions over the MongoDB database, testable without Nameko. Every
 step is safe to repeat and to run on several replicas at once:
 
-* an event is recorded in ``inbox`` under its event_id; a redelivered event that
-  was fully handled is recognised and changes nothing;
+* an event is recorded in ``inbox`` under its event_id first (``common.inbox``); a
+  redelivered event that was fully handled is recognised and changes nothing;
 * its messages are inserted under a unique key (event, user, channel), so a
   second run of the same event cannot add a second message;
 * a message is sent only by whoever claims it (``find_one_and_update`` moving its
@@ -23,7 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from common.clock import as_utc, isoformat
 from notifications import preferences as prefs
 from notifications.channels import DeliveryFailed
-from notifications.store import INBOX, NOTIFICATIONS, PREFERENCES
+from notifications.store import NOTIFICATIONS, PREFERENCES
 
 PENDING = "pending"  # waiting to be sent (first time or again)
 SENT = "sent"
@@ -31,9 +31,6 @@ FAILED = "failed"  # failed for good; kept with its error
 QUEUED = "queued"  # waiting for its digest
 DIGESTED = "digested"  # went out inside a digest
 DELIVERED = "delivered"  # in-app: stored is delivered
-
-RECEIVED = "received"
-PROCESSED = "processed"
 
 # How long a claimed message is left to its sender before someone may try it again.
 LEASE = timedelta(seconds=60)
@@ -85,74 +82,6 @@ def last_digest_at(now, frequency, schedule=DEFAULT_SCHEDULE):
     else:
         candidate, step = start - timedelta(days=(start.weekday() - schedule.weekday) % 7), timedelta(days=7)
     return candidate if candidate <= as_utc(now) else candidate - step
-
-
-# -- the inbox ------------------------------------------------------------------
-
-
-def receive(db, event, now, lease=LEASE):
-    """Record ``event``, leased to the caller; False when it was already handled (a redelivery).
-
-    The lease (``lease_until``) keeps the retry timer off an event while someone handles it; whoever handles
-    it renews the lease as it goes (``renew_event_lease``), so a large fan-out that outlasts one lease is not
-    taken to be interrupted and handled a second time alongside."""
-    try:
-        db[INBOX].insert_one(
-            {
-                "_id": event["event_id"],
-                "event": event,
-                "event_type": event.get("event_type"),
-                "status": RECEIVED,
-                "received_at": now,
-                "lease_until": now + lease,
-            }
-        )
-        return True
-    except DuplicateKeyError:
-        # Handled before, or started and interrupted: finish it (every step below is idempotent).
-        taken = db[INBOX].update_one(
-            {"_id": event["event_id"], "status": RECEIVED}, {"$set": {"lease_until": now + lease}}
-        )
-        return taken.matched_count == 1
-
-
-def renew_event_lease(db, event_id, now, lease=LEASE):
-    """Still handling ``event_id``: keep the retry timer off it for another lease."""
-    db[INBOX].update_one({"_id": event_id, "status": RECEIVED}, {"$set": {"lease_until": now + lease}})
-
-
-def mark_processed(db, event_id, now):
-    db[INBOX].update_one({"_id": event_id}, {"$set": {"status": PROCESSED, "processed_at": now}})
-
-
-def _lease_over(now, lease):
-    # Entries recorded before leases existed have only received_at.
-    return {
-        "$or": [
-            {"lease_until": {"$lte": now}},
-            {"lease_until": {"$exists": False}, "received_at": {"$lte": now - lease}},
-        ]
-    }
-
-
-def claim_stale_event(db, now, lease=LEASE):
-    """An event received but not processed whose lease has run out (its handler died), now leased to the
-    caller; None when there is none."""
-    document = db[INBOX].find_one_and_update(
-        {"status": RECEIVED, **_lease_over(now, lease)},
-        {"$set": {"lease_until": now + lease}},
-        sort=[("received_at", 1)],
-        return_document=ReturnDocument.AFTER,
-    )
-    return None if document is None else document["event"]
-
-
-def stale_events(db, now, age=LEASE, limit=100):
-    """Up to ``limit`` interrupted events (``claim_stale_event``), each leased to the caller."""
-    claimed = []
-    while len(claimed) < limit and (event := claim_stale_event(db, now, age)) is not None:
-        claimed.append(event)
-    return claimed
 
 
 # -- preferences ------------------------------------------------------------------

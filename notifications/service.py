@@ -16,6 +16,7 @@ from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
 from common.exceptions import NotFound
+from common.inbox import Inbox
 from common.mongo import MongoDatabase
 from common.pagination import MAX_PAGE_SIZE, offset_of, page_of
 from common.roles import ADMIN, normalize_role
@@ -92,10 +93,15 @@ class NotificationsService(service_base.PlatformService):
 
     # -- events -> messages ------------------------------------------------------
 
+    def _inbox(self):
+        """Events as received (``common.inbox``), kept whole: a retry renders the messages, codes included,
+        from the recorded event."""
+        return Inbox(self.db[INBOX], self.delivery.lease)
+
     def handle_event(self, event):
         """Every subscribed event comes here (see the handlers made below the class)."""
         now = utcnow()
-        if not outbox.receive(self.db, event, now, self.delivery.lease):
+        if not self._inbox().receive(event, now):
             return  # a redelivered event: handled already
         self._process(event, now)
 
@@ -110,6 +116,7 @@ class NotificationsService(service_base.PlatformService):
         message = render(self._with_names(event))
         people = list(dict.fromkeys(str(person) for person in recipients(event))) if message is not None else []
         tables = outbox.read_preferences_many(self.db, people) if people else {}
+        inbox = self._inbox()
         for start in range(0, len(people), ACCOUNTS_PER_CALL):
             page = people[start : start + ACCOUNTS_PER_CALL]
             addresses = self._emails_of(page, event, message, tables)
@@ -117,8 +124,8 @@ class NotificationsService(service_base.PlatformService):
             for user_id in page:
                 documents += outbox.plan(event, message, user_id, tables[user_id], addresses.get(user_id), now)
             outbox.store(self.db, documents)
-            outbox.renew_event_lease(self.db, event["event_id"], utcnow(), self.delivery.lease)
-        outbox.mark_processed(self.db, event["event_id"], now)
+            inbox.renew(event["event_id"], utcnow())
+        inbox.mark_processed(event["event_id"], now)
         if len(people) > self.delivery.inline_send_recipients:
             return  # deliver_due sends them, RETRY_BATCH a run, each claimed once
         for notification_id in outbox.due_to_send(self.db, event["event_id"]):
@@ -178,11 +185,12 @@ class NotificationsService(service_base.PlatformService):
 
     @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def deliver_due(self):
+        inbox = self._inbox()
         for _ in range(STALE_BATCH):
-            event = outbox.claim_stale_event(self.db, utcnow(), self.delivery.lease)
-            if event is None:
+            entry = inbox.claim_stale(utcnow())  # one at a time, leased: replicas do not share one
+            if entry is None:
                 break
-            self._process(event, utcnow())
+            self._process(entry["event"], utcnow())
         now = utcnow()
         tried = []
         for _ in range(RETRY_BATCH):

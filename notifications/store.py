@@ -2,7 +2,7 @@
 
 * ``inbox``: one document per event received, ``_id`` = event_id: the
   idempotency record (a redelivered event is recognised by its id), with the
-  lease (``lease_until``) of whoever is handling it.
+  lease of whoever is handling it (``common.inbox``, which makes its indexes).
 * ``notifications``: one document per (event, user, channel), unique on
   ``key``: the history (in-app messages are listed from it) and the outbox
   (email/SMS/push waiting to be sent, retried, digested, or failed for good).
@@ -13,8 +13,9 @@
 
 import pymongo
 
+from common import inbox
+
 INBOX = "inbox"
-INBOX_RETENTION_SECONDS = 30 * 86400
 NOTIFICATIONS = "notifications"
 PREFERENCES = "preferences"
 ANNOUNCEMENTS = "announcements"
@@ -29,9 +30,5 @@ def ensure_indexes(db):
     db[NOTIFICATIONS].create_index(
         [("status", pymongo.ASCENDING), ("frequency", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]
     )
-    db[INBOX].create_index([("status", pymongo.ASCENDING), ("received_at", pymongo.ASCENDING)])
-    db[INBOX].create_index([("status", pymongo.ASCENDING), ("lease_until", pymongo.ASCENDING)])
-    # A handled event is kept long enough to recognise any redelivery, then MongoDB drops it; one not yet
-    # handled has no processed_at and stays.
-    db[INBOX].create_index("processed_at", expireAfterSeconds=INBOX_RETENTION_SECONDS)
+    inbox.ensure_indexes(db[INBOX])
     db[ANNOUNCEMENTS].create_index([("status", pymongo.ASCENDING), ("lease_until", pymongo.ASCENDING)])

@@ -11,8 +11,9 @@ from common.clock import utcnow
 from common.context import CallerContext
 from common.events import make_event
 from common.exceptions import Forbidden, RateLimited, ValidationError
-from engagement import activity, feedback, gamification, inbox, tracking
-from engagement.service import EngagementService
+from common.inbox import LEASE
+from engagement import activity, feedback, gamification, tracking
+from engagement.service import MAX_ATTEMPTS, EngagementService
 from engagement.store import ensure_indexes
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def caller(user_id=None, roles=("learner",)):
 
 
 class Consumption:
-    def __init__(self, lease=inbox.LEASE, max_attempts=inbox.MAX_ATTEMPTS):
+    def __init__(self, lease=LEASE, max_attempts=MAX_ATTEMPTS):
         self.lease = lease
         self.max_attempts = max_attempts
         self.requeue_delay = 0

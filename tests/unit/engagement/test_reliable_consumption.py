@@ -22,9 +22,10 @@ from common import events
 from common.clock import utcnow
 from common.config import load_config
 from common.events import make_event
-from engagement import gamification, inbox
+from common.inbox import Inbox
+from engagement import gamification
 from engagement.service import EngagementService
-from engagement.store import ensure_indexes
+from engagement.store import INBOX, ensure_indexes
 from tests.unit.engagement.test_engagement import Consumption, badges_published, service
 
 
@@ -137,13 +138,13 @@ def test_an_event_that_keeps_failing_is_kept_as_failed_after_its_attempts(db):
         worker.handle_interrupted()
     entry = db.inbox.find_one({"_id": enrolled["event_id"]})
     assert entry["status"] == "failed" and entry["attempts"] == 4
-    assert inbox.counts(db) == {"failed": 1}
+    assert Inbox(db[INBOX]).counts() == {"failed": 1}
 
 
 def test_secrets_are_not_kept_with_the_recorded_event(db):
     reset = make_event(events.PASSWORD_RESET_REQUESTED, user_id="u1", email="a@x.io", code="123456")
     reset["metadata"]["nested"] = {"reset_token": "t", "keep": 1}
-    assert inbox.receive(db, reset, utcnow())
+    service(db).handle_event(reset)
     stored = db.inbox.find_one()["event"]
     assert stored["metadata"] == {"email": "a@x.io", "nested": {"keep": 1}}
     assert stored["user_id"] == "u1" and stored["event_type"] == events.PASSWORD_RESET_REQUESTED

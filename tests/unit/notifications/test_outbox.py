@@ -10,6 +10,7 @@ from moto import mock_aws
 from common import events
 from common.events import make_event
 from common.exceptions import ValidationError
+from common.inbox import Inbox
 from notifications import outbox
 from notifications import preferences as prefs
 from notifications.channels import DeliveryFailed, SendGridEmail, SnsText, senders_from_config
@@ -77,10 +78,11 @@ def plan_event(db, event, email="a@x.io", stored=None):
 
 def test_a_redelivered_event_stores_and_sends_nothing_twice(db):
     event = make_event(events.COURSE_COMPLETED, user_id="u1", course_id="c1", title="Go")
-    assert outbox.receive(db, event, NOW)
+    inbox = Inbox(db.inbox)
+    assert inbox.receive(event, NOW)
     assert len(plan_event(db, event)) == 2  # email + in-app
-    outbox.mark_processed(db, event["event_id"], NOW)
-    assert not outbox.receive(db, event, NOW)
+    inbox.mark_processed(event["event_id"], NOW)
+    assert not inbox.receive(event, NOW)
     assert plan_event(db, event) == []
     sender = Recorder()
     for notification_id in outbox.due_to_send(db, event["event_id"]):
@@ -88,16 +90,6 @@ def test_a_redelivered_event_stores_and_sends_nothing_twice(db):
         outbox.attempt(db, document, {"email": sender}, NOW, 5, 30)
         assert outbox.claim(db, notification_id, NOW) is None  # sent: nobody claims it again
     assert len(sender.sent) == 1
-
-
-def test_an_interrupted_event_is_handled_again():
-    database = mongomock.MongoClient()["n2"]
-    event = make_event(events.COURSE_COMPLETED, user_id="u1", course_id="c1")
-    assert outbox.receive(database, event, NOW)
-    # The handler died before marking it processed: it is received again, and the timer finds it.
-    assert outbox.receive(database, event, NOW)
-    assert outbox.stale_events(database, NOW + timedelta(minutes=2)) == [event]
-    assert outbox.stale_events(database, NOW) == []
 
 
 def test_failures_back_off_then_fail_for_good_with_their_error(db):
