@@ -82,8 +82,10 @@ class Inbox:
         self.collection.update_one({"_id": event_id, "status": RECEIVED}, {"$set": {"lease_until": now + self.lease}})
 
     def mark_processed(self, event_id, now):
+        """Handled: only the id is kept (to recognise a redelivery), not the event, which may hold a code."""
         self.collection.update_one(
-            {"_id": event_id}, {"$set": {"status": PROCESSED, "processed_at": now, "error": None}}
+            {"_id": event_id},
+            {"$set": {"status": PROCESSED, "processed_at": now, "error": None}, "$unset": {"event": ""}},
         )
 
     def claim_stale(self, now, skip=()):
