@@ -24,10 +24,13 @@ included).
 pymongo API only, so it runs unchanged on MongoDB and mongomock.
 """
 
+import logging
 from datetime import timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
+
+log = logging.getLogger(__name__)
 
 RECEIVED = "received"
 PROCESSED = "processed"
@@ -101,6 +104,27 @@ class Inbox:
             sort=[("lease_until", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
+
+    def handle_stale(self, now, handle, max_attempts=None, limit=100):
+        """The retry timer's run: hand each entry past its lease to ``handle(event)``, each at most once a run
+        and at most ``limit``. A ``handle`` that raises has its error recorded and the entry waits for its
+        lease to run out again, without stopping the run (one bad event must not hold back the rest); past
+        ``max_attempts`` (None: no limit) the entry is given up."""
+        tried = []
+        for _ in range(limit):
+            entry = self.claim_stale(now, skip=tried)
+            if entry is None:
+                return
+            tried.append(entry["_id"])
+            if max_attempts is not None and entry["attempts"] > max_attempts:
+                self.give_up(entry["_id"], now)
+                log.error("gave up on %s %s: %s", entry.get("event_type"), entry["_id"], entry.get("error"))
+                continue
+            try:
+                handle(entry["event"])
+            except Exception as exc:
+                log.exception("handling %s %s failed; it will be retried", entry.get("event_type"), entry["_id"])
+                self.record_error(entry["_id"], exc)
 
     def record_error(self, event_id, error):
         self.collection.update_one({"_id": event_id}, {"$set": {"error": str(error)[:MAX_ERROR_LENGTH]}})

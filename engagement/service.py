@@ -191,19 +191,9 @@ class EngagementService(service_base.PlatformService):
     @ConfiguredTimer.decorator("ENGAGEMENT", "RETRY_INTERVAL", 5)
     def handle_interrupted(self):
         """Events recorded but not processed past their lease (their handler failed or died): handle them again."""
-        now = utcnow()
-        inbox = self._inbox()
-        tried = []
-        for _ in range(RETRY_BATCH):
-            entry = inbox.claim_stale(now, skip=tried)
-            if entry is None:
-                break
-            tried.append(entry["_id"])
-            if entry["attempts"] > self.consumption.max_attempts:
-                inbox.give_up(entry["_id"], now)
-                log.error("engagement gave up on %s %s: %s", entry["event_type"], entry["_id"], entry.get("error"))
-                continue
-            self._handle_recorded(entry["event"])
+        self._inbox().handle_stale(
+            utcnow(), self._handle_recorded, max_attempts=self.consumption.max_attempts, limit=RETRY_BATCH
+        )
 
     # -- admin: the activity log and metrics ---------------------------------------
 

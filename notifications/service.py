@@ -47,6 +47,7 @@ SETTINGS = {
 }
 RETRY_BATCH = 200
 STALE_BATCH = 100
+MAX_PROCESS_ATTEMPTS = 10
 # users answers at most a page (common.pagination.MAX_PAGE_SIZE) per call: list_accounts and get_accounts.
 ANNOUNCEMENT_PAGE = MAX_PAGE_SIZE
 ACCOUNTS_PER_CALL = MAX_PAGE_SIZE
@@ -75,6 +76,8 @@ class Delivery(DependencyProvider):
         self.senders = senders_from_config(section)
         self.lease = timedelta(seconds=float(section.get("SEND_LEASE_SECONDS") or outbox.LEASE.total_seconds()))
         self.announcement_page = page_size_from_config(section.get("ANNOUNCEMENT_PAGE_SIZE"))
+        attempts = section.get("MAX_PROCESS_ATTEMPTS")
+        self.max_process_attempts = MAX_PROCESS_ATTEMPTS if attempts in (None, "") else int(attempts)
         inline = section.get("INLINE_SEND_RECIPIENTS")
         self.inline_send_recipients = INLINE_SEND_RECIPIENTS if inline is None else int(inline)
 
@@ -185,12 +188,14 @@ class NotificationsService(service_base.PlatformService):
 
     @ConfiguredTimer.decorator("NOTIFICATIONS", "RETRY_INTERVAL", 5)
     def deliver_due(self):
-        inbox = self._inbox()
-        for _ in range(STALE_BATCH):
-            entry = inbox.claim_stale(utcnow())  # one at a time, leased: replicas do not share one
-            if entry is None:
-                break
-            self._process(entry["event"], utcnow())
+        # Interrupted events first (claimed one at a time, leased: replicas do not share one), then due retries;
+        # an event that cannot be handled is retried at most MAX_PROCESS_ATTEMPTS times and holds nothing back.
+        self._inbox().handle_stale(
+            utcnow(),
+            lambda event: self._process(event, utcnow()),
+            max_attempts=self.delivery.max_process_attempts,
+            limit=STALE_BATCH,
+        )
         now = utcnow()
         tried = []
         for _ in range(RETRY_BATCH):

@@ -19,6 +19,7 @@ from common.exceptions import Forbidden, NotFound, ValidationError
 from common.inbox import Inbox
 from common.pagination import MAX_PAGE_SIZE
 from notifications import service as notifications_service
+from notifications.channels import DeliveryFailed
 from notifications.outbox import LEASE
 from notifications.service import NotificationsService
 from notifications.store import PREFERENCES, ensure_indexes
@@ -41,8 +42,11 @@ def caller(user_id=None, roles=("learner",)):
 class Recorder:
     def __init__(self):
         self.sent = []
+        self.failures = []  # raised by the next sends, in order
 
     def send(self, address, subject, text, reference=None):
+        if self.failures:
+            raise self.failures.pop(0)
         self.sent.append((address, subject, text))
         return None
 
@@ -54,6 +58,7 @@ class Delivery:
         self.lease = LEASE
         self.announcement_page = 2
         self.inline_send_recipients = 10
+        self.max_process_attempts = 3
 
 
 @pytest.fixture
@@ -424,3 +429,24 @@ def test_a_fan_out_that_outlasts_the_lease_is_not_taken_for_an_interrupted_one(d
     worker.handle_event(event)
     assert taken_by_the_timer == [None, None, None]
     assert db.inbox.find_one({"_id": event["event_id"]})["status"] == "processed"
+
+
+def test_an_event_that_cannot_be_handled_holds_nothing_back_and_is_given_up_after_its_attempts(db):
+    delivery = Delivery()
+    worker = make(db, delivery=delivery)
+    delivery.email.failures = [DeliveryFailed("SendGrid answered 503", status=503)]
+    worker.handle_event(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1", title="Rust"))
+    assert delivery.email.sent == []  # failed once: a retry is due (backoff 0)
+
+    poison = make_event(events.COURSE_COMPLETED, user_id="u2", course_id="c2", title="Go")
+    Inbox(db["inbox"]).receive(poison, utcnow() - 2 * LEASE)  # recorded, then its handler died
+    worker.users.get_accounts.side_effect = RuntimeError("users answered nonsense")
+    worker.deliver_due()
+    assert [sent[0] for sent in delivery.email.sent] == ["u1@x.io"]  # the retry went out all the same
+    entry = db["inbox"].find_one({"_id": poison["event_id"]})
+    assert entry["status"] == "received" and "nonsense" in entry["error"]
+
+    for _ in range(delivery.max_process_attempts):
+        db["inbox"].update_one({"_id": poison["event_id"]}, {"$set": {"lease_until": utcnow() - LEASE}})
+        worker.deliver_due()
+    assert db["inbox"].find_one({"_id": poison["event_id"]})["status"] == "failed"
