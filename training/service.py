@@ -526,28 +526,18 @@ class TrainingService(service_base.PlatformService):
         attempt = assessments.submit(self.db, assessment, user_id, data["answers"])
         enrollment = enrollments.require(self.db, user_id, course["_id"])
         enrollments.touch(self.db, enrollment["_id"])
-        self.events(
-            events.ASSESSMENT_SUBMITTED,
-            user_id=user_id,
-            course_id=course["_id"],
-            assessment_id=assessment["_id"],
-            assessment_title=assessment["title"],
-            course_title=course["title"],
-            attempt=attempt["number"],
-            score=attempt["score"],
-            passed=attempt["passed"],
-        )
+        about = {
+            "user_id": user_id,
+            "course_id": course["_id"],
+            "assessment_id": assessment["_id"],
+            "assessment_title": assessment["title"],
+            "course_title": course["title"],
+            "attempt": attempt["number"],
+            "score": attempt["score"],
+        }
+        self.events(events.ASSESSMENT_SUBMITTED, **about, passed=attempt["passed"])
         if attempt["passed"] and assessments.first_pass(self.db, attempt):
-            self.events(
-                events.ASSESSMENT_PASSED,
-                user_id=user_id,
-                course_id=course["_id"],
-                assessment_id=assessment["_id"],
-                assessment_title=assessment["title"],
-                course_title=course["title"],
-                attempt=attempt["number"],
-                score=attempt["score"],
-            )
+            self.events(events.ASSESSMENT_PASSED, **about)
         self._settle_completion(enrollments.require(self.db, user_id, course["_id"]), course)
         return assessments.result(self.db, assessment, user_id)
 

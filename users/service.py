@@ -93,15 +93,7 @@ class UsersService(service_base.PlatformService):
         roles = accounts.check_self_registration_role(data.pop("role"))
         needs_code = self.settings["require_email_confirmation"]
         user, code = self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
-        self.events(
-            events.USER_REGISTERED,
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            username=user.username,
-            requires_confirmation=needs_code,
-            confirmation_code=code,
-        )
+        self._announce_registration(user, needs_code, code)
         message = "Check your email for the confirmation code" if needs_code else "Registered; you can log in"
         return {"message": message, "user_id": str(user.id), "user": full_profile(user)}
 
@@ -123,17 +115,21 @@ class UsersService(service_base.PlatformService):
         user = accounts.find_by_email(self.db.session, str(email))
         if user is not None and user.status == PENDING:
             code = self.auth.new_confirmation_code(str(user.id))["confirmation_code"]
-            self.events(
-                events.USER_REGISTERED,
-                user_id=user.id,
-                email=user.email,
-                name=user.name,
-                username=user.username,
-                requires_confirmation=True,
-                confirmation_code=code,
-                resent=True,
-            )
+            self._announce_registration(user, True, code, resent=True)
         return {"message": CONFIRMATION_SENT}
+
+    def _announce_registration(self, user, requires_confirmation, code, **extra):
+        """USER_REGISTERED: notifications sends the code (if any) to the address it was asked for."""
+        self.events(
+            events.USER_REGISTERED,
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            username=user.username,
+            requires_confirmation=requires_confirmation,
+            confirmation_code=code,
+            **extra,
+        )
 
     # -- the caller's own profile -------------------------------------------
 
@@ -194,16 +190,7 @@ class UsersService(service_base.PlatformService):
         )
         session.commit()
         if outcome == "created":
-            self.events(
-                events.USER_REGISTERED,
-                user_id=user.id,
-                email=user.email,
-                name=user.name,
-                username=user.username,
-                requires_confirmation=False,
-                confirmation_code=None,
-                provider=user.provider,
-            )
+            self._announce_registration(user, False, None, provider=user.provider)
         return {"user": full_profile(user), "outcome": outcome}
 
     @rpc
@@ -285,16 +272,7 @@ class UsersService(service_base.PlatformService):
         self.caller.require_role(ADMIN)
         data = load(CreateUserSchema(), payload)
         user, _ = self._create_account(data, data["roles"], data["status"], confirmed=True)
-        self.events(
-            events.USER_REGISTERED,
-            user_id=user.id,
-            email=user.email,
-            name=user.name,
-            username=user.username,
-            requires_confirmation=False,
-            confirmation_code=None,
-            created_by=self.caller.user_id,
-        )
+        self._announce_registration(user, False, None, created_by=self.caller.user_id)
         return full_profile(user)
 
     @rpc
