@@ -12,20 +12,8 @@ from sqlalchemy.orm import sessionmaker
 from coaching.models import Base
 from coaching.service import CoachingService
 from common import events
-from common.context import CallerContext
 from common.exceptions import Forbidden, NotFound
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id=None, roles=()):
-    context = CallerContext(WorkerCtx())
-    if user_id is not None or roles:
-        context.assume(user_id, roles, "req")
-    return context
+from tests.support.callers import caller
 
 
 @pytest.fixture

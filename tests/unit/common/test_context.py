@@ -2,11 +2,7 @@ import pytest
 
 from common.context import CallerContext
 from common.exceptions import Forbidden, Unauthorized
-
-
-class WorkerCtx:
-    def __init__(self, data=None):
-        self.data = dict(data or {})
+from tests.support.callers import WorkerCtx
 
 
 def test_the_gateway_sets_the_caller_and_services_read_it():

@@ -8,13 +8,13 @@ from nameko.testing.services import worker_factory
 
 from common import events
 from common.clock import utcnow
-from common.context import CallerContext
 from common.events import make_event
 from common.exceptions import Forbidden, RateLimited, ValidationError
 from common.inbox import LEASE
 from engagement import activity, feedback, gamification, tracking
 from engagement.service import MAX_ATTEMPTS, EngagementService
 from engagement.store import ensure_indexes
+from tests.support.callers import caller as support_caller
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -26,16 +26,9 @@ def db():
     return database
 
 
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
 def caller(user_id=None, roles=("learner",)):
-    context = CallerContext(WorkerCtx())
-    if user_id is not None:
-        context.assume(user_id, roles, "req")
-    return context
+    """No user: an internal call; a user: a learner unless ``roles`` say otherwise."""
+    return support_caller(user_id, roles if user_id is not None else ())
 
 
 class Consumption:

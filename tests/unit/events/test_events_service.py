@@ -14,17 +14,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from common import events
-from common.context import CallerContext
 from common.events import make_event
 from common.exceptions import Conflict
 from events import attendance
 from events.models import Base
 from events.service import EventsService
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
+from tests.support.callers import caller
 
 
 @pytest.fixture
@@ -35,9 +30,7 @@ def make_service(tmp_path):
     published = []
 
     def make(user_id=None, roles=("learner",)):
-        context = CallerContext(WorkerCtx())
-        if user_id is not None:
-            context.assume(str(user_id), roles, "req")
+        context = caller(None if user_id is None else str(user_id), roles if user_id is not None else ())
         db = DatabaseWrapper(factory)
 
         def record(kind):

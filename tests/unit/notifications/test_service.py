@@ -13,7 +13,6 @@ from sqlalchemy.orm import sessionmaker
 
 from common import events
 from common.clock import utcnow
-from common.context import CallerContext
 from common.events import make_event
 from common.exceptions import Forbidden, NotFound, ValidationError
 from common.inbox import Inbox
@@ -23,20 +22,14 @@ from notifications.channels import DeliveryFailed
 from notifications.outbox import LEASE
 from notifications.service import NotificationsService
 from notifications.store import PREFERENCES, ensure_indexes
+from tests.support.callers import caller as support_caller
 from users.models import Base as UsersBase
 from users.service import UsersService
 
 
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
 def caller(user_id=None, roles=("learner",)):
-    context = CallerContext(WorkerCtx())
-    if user_id is not None:
-        context.assume(user_id, roles, "req")
-    return context
+    """No user: an internal call; a user: a learner unless ``roles`` say otherwise."""
+    return support_caller(user_id, roles if user_id is not None else ())
 
 
 class Recorder:

@@ -3,22 +3,10 @@
 import mongomock
 import pytest
 
-from common.context import CallerContext
 from common.exceptions import Conflict
+from tests.support.callers import from_gateway as caller
 from training import courses
 from training.store import COURSES, ensure_indexes
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id, roles):
-    context = CallerContext(WorkerCtx())
-    context.assume(user_id, roles, "req")
-    return context
-
 
 OWNER = caller("inst-1", ["instructor"])
 

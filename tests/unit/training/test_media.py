@@ -6,21 +6,12 @@ import pytest
 
 from common.context import CallerContext
 from common.exceptions import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
+from tests.support.callers import WorkerCtx
+from tests.support.callers import from_gateway as caller  # as the gateway does: not an internal call
 from training import media
 
 SECRET = b"unit-test-secret"
 MEDIA_ID = "0b6f7c36-2b2f-4f39-9a53-1a1f5e0a7f11"
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id=None, roles=()):
-    context = CallerContext(WorkerCtx())
-    context.assume(user_id, roles, "req")  # as the gateway does: not an internal call
-    return context
 
 
 def doc(**overrides):

@@ -7,24 +7,13 @@ import mongomock
 import pytest
 from nameko.testing.services import worker_factory
 
-from common.context import CallerContext
 from common.exceptions import Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, ValidationError
+from tests.support.callers import from_gateway as caller
 from training import media
 from training.media_storage import LocalBackend, MediaPolicy
 from training.service import TrainingService
 
 PDF = b"%PDF-1.4 tiny"
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id=None, roles=()):
-    context = CallerContext(WorkerCtx())
-    context.assume(user_id, roles, "req")
-    return context
 
 
 INSTRUCTOR = ("inst-1", ["instructor"])

@@ -4,22 +4,10 @@ import mongomock
 import pytest
 from nameko.testing.services import worker_factory
 
-from common.context import CallerContext
 from common.exceptions import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from tests.support.callers import from_gateway as caller
 from training.service import TrainingService
 from training.store import ensure_indexes
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id=None, roles=()):
-    context = CallerContext(WorkerCtx())
-    context.assume(user_id, roles, "req")
-    return context
-
 
 INSTRUCTOR = ("inst-1", ["instructor"])
 OTHER = ("inst-2", ["instructor"])

@@ -7,23 +7,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from common import events
-from common.context import CallerContext
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from common.pagination import MAX_PAGE_SIZE
+from tests.support.callers import caller
 from users.models import Base
 from users.service import UsersService
-
-
-class WorkerCtx:
-    def __init__(self):
-        self.data = {}
-
-
-def caller(user_id=None, roles=()):
-    context = CallerContext(WorkerCtx())
-    if user_id is not None or roles:
-        context.assume(user_id, roles, "req")
-    return context
 
 
 @pytest.fixture
