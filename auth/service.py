@@ -9,7 +9,8 @@ from auth import lockout, refresh_tokens, sign_in_states
 from auth.models import Base, Credential, LinkedIdentity, RefreshToken
 from auth.passwords import PasswordHashing
 from auth.providers.cognito import CognitoHostedUI, CognitoUserPoolProvider
-from auth.providers.local import LocalIdentityProvider, normalize_identifier
+from auth.providers.credentials import normalize_identifier
+from auth.providers.local import LocalIdentityProvider
 from auth.providers.oauth import OAUTH_CLIENTS, denied
 from auth.schemas import (
     ChangePasswordSchema,

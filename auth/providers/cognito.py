@@ -18,12 +18,12 @@ import boto3
 import jwt
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from auth.models import Credential, LinkedIdentity
 from auth.providers.base import IdentityProvider
-from auth.providers.local import normalize_identifier
+from auth.providers.credentials import StoredCredentials, normalize_identifier
 from auth.providers.oauth import HTTP_TIMEOUT_SECONDS, ExternalIdentity, OAuthClient
 from common.clock import utcnow
 from common.exceptions import (
@@ -193,7 +193,7 @@ def unusable_password():
     return f"{secrets.token_urlsafe(48)}aA1!"
 
 
-class CognitoUserPoolProvider(IdentityProvider):
+class CognitoUserPoolProvider(StoredCredentials, IdentityProvider):
     """Passwords, registration codes and resets live in the Cognito user pool (its username is the email).
 
     auth keeps a credential row (email, username, no password hash) so identifiers map to our user ids
@@ -227,27 +227,11 @@ class CognitoUserPoolProvider(IdentityProvider):
             params["SecretHash"] = secret_hash(self.client_id, self.client_secret, username)
         return params
 
-    def _credential_for(self, identifier):
-        identifier = normalize_identifier(identifier)
-        return self.session.scalars(
-            select(Credential).where(or_(Credential.email == identifier, Credential.username == identifier))
-        ).first()
-
-    def _credential(self, user_id):
-        credential = self.session.get(Credential, user_id)
-        if credential is None:
-            raise NotFound("No such user")
-        return credential
-
     def _link_sub(self, user_id, sub, email):
         if sub:
             self.session.add(LinkedIdentity(provider=self.name, subject=sub, user_id=user_id, email=email))
 
-    # -- the interface --------------------------------------------------------
-
-    def find_user_id(self, identifier):
-        credential = self._credential_for(identifier)
-        return None if credential is None else credential.user_id
+    # -- the interface (find_user_id comes with StoredCredentials) ----------------
 
     def authenticate(self, identifier, password):
         credential = self._credential_for(identifier)

@@ -2,46 +2,27 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from auth import codes
 from auth.models import Credential
 from auth.providers.base import IdentityProvider
+from auth.providers.credentials import StoredCredentials, normalize_identifier
 from common.clock import utcnow
-from common.exceptions import Conflict, NotFound, Unauthorized, ValidationError
+from common.exceptions import Conflict, Unauthorized, ValidationError
 
 # A new reset code is not made while the last one is younger than this.
 RESET_CODE_COOLDOWN_SECONDS = 60
 
 
-def normalize_identifier(identifier):
-    return str(identifier).strip().lower()
-
-
-class LocalIdentityProvider(IdentityProvider):
+class LocalIdentityProvider(StoredCredentials, IdentityProvider):
     name = "local"
 
     def __init__(self, session, passwords, settings):
         self.session = session
         self.passwords = passwords
         self.settings = settings
-
-    def _credential_for(self, identifier):
-        identifier = normalize_identifier(identifier)
-        return self.session.scalars(
-            select(Credential).where(or_(func.lower(Credential.email) == identifier, Credential.username == identifier))
-        ).first()
-
-    def _credential(self, user_id):
-        credential = self.session.get(Credential, user_id)
-        if credential is None:
-            raise NotFound("No such user")
-        return credential
-
-    def find_user_id(self, identifier):
-        credential = self._credential_for(identifier)
-        return None if credential is None else credential.user_id
 
     def authenticate(self, identifier, password):
         credential = self._credential_for(identifier)
