@@ -221,20 +221,8 @@ class NotificationsService(service_base.PlatformService):
         query = load(ListSchema(), payload)
         mine = {"user_id": user_id, "channel": IN_APP}
         selector = {**mine, "read_at": None} if query["unread"] else mine
-        collection = self.db[NOTIFICATIONS]
-        cursor = (
-            collection.find(selector)
-            .sort([("created_at", -1), ("_id", -1)])
-            .skip(offset_of(query["page"], query["page_size"]))
-            .limit(query["page_size"])
-        )
-        page = page_of(
-            [outbox.public_view(doc) for doc in cursor],
-            collection.count_documents(selector),
-            query["page"],
-            query["page_size"],
-        )
-        page["unread"] = collection.count_documents({**mine, "read_at": None})
+        page = self._newest_first(selector, query, outbox.public_view)
+        page["unread"] = self.db[NOTIFICATIONS].count_documents({**mine, "read_at": None})
         return page
 
     @rpc
@@ -321,6 +309,10 @@ class NotificationsService(service_base.PlatformService):
         self.caller.require_role(ADMIN)
         query = load(DeliveriesSchema(), payload)
         selector = {key: query[key] for key in ("user_id", "status", "channel") if query[key]}
+        return self._newest_first(selector, query, outbox.delivery_view)
+
+    def _newest_first(self, selector, query, view):
+        """One page of the messages ``selector`` picks, newest first, each shown through ``view``."""
         collection = self.db[NOTIFICATIONS]
         cursor = (
             collection.find(selector)
@@ -328,12 +320,8 @@ class NotificationsService(service_base.PlatformService):
             .skip(offset_of(query["page"], query["page_size"]))
             .limit(query["page_size"])
         )
-        return page_of(
-            [outbox.delivery_view(doc) for doc in cursor],
-            collection.count_documents(selector),
-            query["page"],
-            query["page_size"],
-        )
+        total = collection.count_documents(selector)
+        return page_of([view(doc) for doc in cursor], total, query["page"], query["page_size"])
 
     @rpc
     def stats(self):
