@@ -1,4 +1,4 @@
-"""The OpenAPI document, generated from the route table (apispec), and Swagger UI."""
+"""The OpenAPI document, generated from the route table (apispec)."""
 
 import re
 
@@ -9,6 +9,7 @@ from common.service_base import VERSION
 from gateway.routes import PUBLIC
 
 PATH_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+PATH_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 ENVELOPE = {
     "type": "object",
@@ -47,12 +48,13 @@ def build_spec(routes):
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Envelope", ENVELOPE)
     paths = {}
+    operation_ids = _operation_ids(routes)
     for route in routes:
         path = PATH_ARG.sub(r"{\1}", route.path)
         operation = {
             "tags": [route.tag],
             "summary": route.summary,
-            "operationId": f"{route.service}.{route.rpc}.{route.method.lower()}",
+            "operationId": operation_ids[route],
             "responses": {
                 str(route.status): {
                     "description": "OK",
@@ -87,17 +89,16 @@ def build_spec(routes):
     return spec.to_dict()
 
 
-SWAGGER_UI = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>API docs</title>
-  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-  <script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
-</body>
-</html>
-"""
+def _operation_ids(routes):
+    """``service_rpc`` for each route; a route that is an alias of another (the same RPC on a second path)
+    gets its path in its id too, because clients generated from the document need every id unique."""
+    counts = {}
+    for route in routes:
+        counts[(route.service, route.rpc)] = counts.get((route.service, route.rpc), 0) + 1
+    ids = {}
+    for route in routes:
+        base = f"{route.service}_{route.rpc}"
+        if counts[(route.service, route.rpc)] > 1:
+            base += "_" + "_".join(PATH_WORD.findall(PATH_ARG.sub(r"by_\1", route.path)))
+        ids[route] = base
+    return ids

@@ -16,12 +16,12 @@ from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
 from common.service_base import VERSION
 from common.validation import load
-from gateway import admin, envelope
+from gateway import admin, docs_ui, envelope
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
-from gateway.openapi import SWAGGER_UI, build_spec
+from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimits
 from gateway.router import Router
 from gateway.routes import AUTHENTICATED, PUBLIC, ROUTES
@@ -159,7 +159,10 @@ class GatewayService:
         return OPENAPI
 
     def local_docs(self, calls, settings):
-        return Response(SWAGGER_UI, content_type="text/html; charset=utf-8")
+        return docs_ui.page_response()
+
+    def local_docs_asset(self, calls, settings, name):
+        return docs_ui.asset_response(name)
 
     def local_admin_health(self, calls, settings):
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))

@@ -8,6 +8,7 @@ ROUTES = [
     Route("GET", "/health", "gateway", "health", PUBLIC, summary="The gateway is up"),
     Route("GET", "/openapi.json", "gateway", "openapi", PUBLIC, raw=True, summary="This API as OpenAPI 3"),
     Route("GET", "/docs", "gateway", "docs", PUBLIC, raw=True, summary="Swagger UI"),
+    Route("GET", "/docs/assets/<name>", "gateway", "docs_asset", PUBLIC, raw=True, summary="A file of Swagger UI"),
     Route("GET", "/admin/health", "gateway", "admin_health", ADMIN_ONLY, summary="Every service's status and latency"),
     Route("GET", "/admin/dashboard", "gateway", "admin_dashboard", ADMIN_ONLY, summary="Every service's stats"),
     Route(

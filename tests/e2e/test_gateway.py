@@ -1,8 +1,11 @@
 """The gateway's contract: envelope, errors, limits, CORS, correlation ids, timeouts, health."""
 
+import re
+
 import eventlet
 import pytest
 from nameko.rpc import rpc
+from openapi_spec_validator import validate
 
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.support.api import ApiClient
@@ -98,8 +101,17 @@ def test_openapi_document_and_swagger_ui(api):
     assert "post" in spec["paths"]["/auth/login"]
     assert spec["paths"]["/users/{user_id}/roles"]["put"]["security"] == [{"bearer": []}]
     assert "requestBody" in spec["paths"]["/users/register"]["post"]
+    validate(spec)  # openapi-spec-validator: unique operation ids, well-formed schemas
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger-ui" in docs.text
+    assert "unpkg" not in docs.text and "https://" not in docs.text  # nothing from a CDN: works offline
+    assert "script-src 'self'" in docs.headers["Content-Security-Policy"]
+    for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', docs.text):
+        answer = api.get(asset)
+        assert answer.status_code == 200 and len(answer.content) > 0, asset
+    assert "SwaggerUIBundle" in api.get("/docs/assets/swagger-ui-bundle.js").text
+    assert api.get("/docs/assets/..%2f..%2fconfig.yaml").status_code == 404
+    assert api.get("/docs/assets/swagger-editor.js").status_code == 404
 
 
 class SlowTraining:
