@@ -16,7 +16,7 @@ from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
 from common.service_base import VERSION
 from common.validation import load
-from gateway import admin, docs_ui, envelope
+from gateway import admin, discovery, docs_ui, envelope
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
@@ -163,6 +163,10 @@ class GatewayService:
 
     def local_docs_asset(self, calls, settings, name):
         return docs_ui.asset_response(name)
+
+    def local_openid_configuration(self, calls, settings):
+        public_base_url = settings.get("PUBLIC_BASE_URL") or f"http://{self.config['WEB_SERVER_ADDRESS']}"
+        return discovery.openid_configuration(str(public_base_url), self.config["JWT"]["ISSUER"])
 
     def local_admin_health(self, calls, settings):
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))

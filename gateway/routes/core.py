@@ -87,6 +87,15 @@ ROUTES = [
     ),
     Route(
         "GET",
+        "/.well-known/openid-configuration",
+        "gateway",
+        "openid_configuration",
+        PUBLIC,
+        raw=True,
+        summary="OpenID Connect discovery: issuer, JWKS and token endpoint",
+    ),
+    Route(
+        "GET",
         "/auth/.well-known/jwks.json",
         "auth",
         "jwks",

@@ -3,7 +3,9 @@
 import re
 
 import eventlet
+import jwt
 import pytest
+import requests
 from nameko.rpc import rpc
 from openapi_spec_validator import validate
 
@@ -186,3 +188,24 @@ def test_guessing_routes_are_rate_limited_per_client(limited_api):
         limited_api.post("/users/register", json={"email": "a@b.co", "password": "x" * 10}), 429, "RATE_LIMITED"
     )
     assert limited_api.get("/health").status_code == 200
+
+
+def test_tokens_verify_by_openid_discovery(api, platform):
+    """A standard JWT library finds our keys through /.well-known/openid-configuration alone."""
+    create_admin(platform)
+    token = api.login(*ADMIN)["access_token"]
+    discovery = api.get("/.well-known/openid-configuration").json()  # a raw document, as the standard says
+    assert discovery["issuer"] == platform["JWT"]["ISSUER"]
+    assert discovery["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert discovery["jwks_uri"].startswith(f"http://{platform['WEB_SERVER_ADDRESS']}/")
+    keys = jwt.PyJWKSet.from_dict(requests.get(discovery["jwks_uri"], timeout=5).json())
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in keys.keys if k.key_id == kid)
+    claims = jwt.decode(
+        token,
+        key.key,
+        algorithms=discovery["id_token_signing_alg_values_supported"],
+        issuer=discovery["issuer"],
+        audience=platform["JWT"]["AUDIENCE"],
+    )
+    assert claims["roles"] == ["admin"]
