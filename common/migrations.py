@@ -1,7 +1,9 @@
 """Alembic for the PostgreSQL services: each keeps its scripts in ``<service>/migrations``.
 
 ``python -m common.migrations upgrade auth`` migrates auth's database as
-config.yaml (and its environment variables) names it.
+config.yaml (and its environment variables) names it; ``downgrade auth -r -1``,
+``history auth`` and ``current auth`` do what Alembic's commands of those
+names do. Alembic's own CLI works too, with alembic.ini: ``alembic -n auth ...``.
 """
 
 import argparse
@@ -31,14 +33,32 @@ def upgrade(service, url=None, revision="head"):
     command.upgrade(alembic_config(service, url or database_url(service)), revision)
 
 
+def downgrade(service, revision, url=None):
+    command.downgrade(alembic_config(service, url or database_url(service)), revision)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("action", choices=["upgrade"])
-    parser.add_argument("services", nargs="*", default=list(SQL_SERVICES))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["upgrade", "downgrade", "history", "current"])
+    parser.add_argument("services", nargs="*", choices=[[], *SQL_SERVICES], default=list(SQL_SERVICES))
+    parser.add_argument("-r", "--revision", help="target revision (upgrade: head; downgrade: required, e.g. -1)")
     args = parser.parse_args(argv)
+    if args.action == "downgrade" and not args.revision:
+        parser.error("downgrade needs --revision (e.g. -r -1, or -r base)")
     for service in args.services:
-        upgrade(service)
-        print(f"{service}: migrated to head")
+        config = alembic_config(service, database_url(service))
+        if args.action == "upgrade":
+            command.upgrade(config, args.revision or "head")
+            print(f"{service}: migrated to {args.revision or 'head'}")
+        elif args.action == "downgrade":
+            command.downgrade(config, args.revision)
+            print(f"{service}: downgraded to {args.revision}")
+        elif args.action == "history":
+            print(f"{service}:")
+            command.history(config)
+        else:
+            print(f"{service}:")
+            command.current(config)
 
 
 if __name__ == "__main__":
@@ -51,6 +71,9 @@ def run_migrations(target_metadata):
     from sqlalchemy import engine_from_config, pool
 
     config = context.config
+    if not config.get_main_option("sqlalchemy.url"):
+        # Alembic's own CLI (alembic.ini, -n <service>): the URL is the one the service itself uses.
+        config.set_main_option("sqlalchemy.url", database_url(config.config_ini_section).replace("%", "%%"))
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
         with context.begin_transaction():
