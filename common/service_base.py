@@ -1,9 +1,11 @@
-"""Entrypoints every service has: ``health`` and the runtime-settings RPC pair.
+"""Entrypoints every service has: ``health`` (which checks the service's store) and the runtime-settings RPC pair.
 
 A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
+from common import health as health_checks
+from common.mongo import MongoDatabase
 from common.roles import ADMIN
 from common.rpc import rpc
 
@@ -12,8 +14,22 @@ VERSION = "1.0.0"
 
 class PlatformService:
     @rpc
-    def health(self):
-        return {"status": "ok", "service": self.name, "version": VERSION}
+    def health(self, detail=False):
+        """``ok`` or ``degraded`` with each store's status and latency; ``detail`` adds why a check failed
+        (asked by the admin view; the public health route shows no internal addresses)."""
+        checks = self.store_checks()
+        if not detail:
+            checks = {name: {k: v for k, v in entry.items() if k != "reason"} for name, entry in checks.items()}
+        return health_checks.report(self.name, VERSION, checks)
+
+    def store_checks(self):
+        """The service's own store, ``db``: a SQL database (nameko-sqlalchemy) or a MongoDB database."""
+        provider = getattr(type(self), "db", None)
+        if provider is None:
+            return {}
+        if isinstance(provider, MongoDatabase):
+            return {"mongodb": health_checks.check(health_checks.mongo_probe(self.db))}
+        return {"database": health_checks.check(health_checks.sql_probe(self.db.session))}
 
     @rpc
     def list_settings(self):

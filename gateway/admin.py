@@ -2,26 +2,41 @@
 
 from eventlet.greenpool import GreenPool
 
-from common.exceptions import NotFound, ValidationError
+from common.exceptions import NotFound, ServiceUnavailable, ValidationError
 from gateway.routes import SERVICES
 
 
-def ask_all(calls, method, timeout):
+def ask_all(calls, method, timeout, kwargs=None):
     """``{service: (result, error, ms)}`` for ``method`` asked of every service concurrently."""
     pool = GreenPool(len(SERVICES))
-    answers = pool.imap(lambda service: (service, calls.timed(service, method, timeout)), SERVICES)
+    answers = pool.imap(lambda service: (service, calls.timed(service, method, timeout, kwargs)), SERVICES)
     return dict(answers)
 
 
 def health_report(calls, timeout):
+    """Every service's status, latency and store checks (with the reason of a failed one), for admins."""
     services = {}
-    for service, (result, error, latency) in ask_all(calls, "health", timeout).items():
+    for service, (result, error, latency) in ask_all(calls, "health", timeout, {"detail": True}).items():
         if error is None:
-            services[service] = {"status": result["status"], "version": result["version"], "latency_ms": latency}
+            services[service] = {
+                "status": result["status"],
+                "version": result["version"],
+                "latency_ms": latency,
+                "checks": result.get("checks", {}),
+            }
         else:
             services[service] = {"status": "unavailable", "error": error.code, "latency_ms": latency}
     healthy = all(entry["status"] == "ok" for entry in services.values())
     return {"status": "ok" if healthy else "degraded", "services": services}
+
+
+def readiness(calls, timeout):
+    """Ready when every service answers and is healthy; otherwise a 503 naming the ones that are not."""
+    services = {service: entry["status"] for service, entry in health_report(calls, timeout)["services"].items()}
+    not_ready = sorted(service for service, status in services.items() if status != "ok")
+    if not_ready:
+        raise ServiceUnavailable(f"Not ready: {', '.join(not_ready)}", {"services": services})
+    return {"status": "ready", "services": services}
 
 
 def dashboard(calls, timeout):

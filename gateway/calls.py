@@ -31,11 +31,11 @@ class ServiceCalls:
             log.exception("request %s: %s.%s failed", self.request_id, service, method)
             raise InternalError() from None
 
-    def timed(self, service, method, timeout):
+    def timed(self, service, method, timeout, kwargs=None):
         """``(result or None, error or None, milliseconds)`` for the admin views."""
         started = time.monotonic()
         try:
-            result, error = self.call(service, method, timeout=timeout), None
+            result, error = self.call(service, method, kwargs, timeout=timeout), None
         except DomainError as exc:
             result, error = None, exc
         return result, error, round((time.monotonic() - started) * 1000, 1)

@@ -173,6 +173,9 @@ class GatewayService:
         report["gateway"] = self.local_health(calls, settings)
         return report
 
+    def local_ready(self, calls, settings):
+        return admin.readiness(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
+
     def local_admin_dashboard(self, calls, settings):
         return admin.dashboard(calls, float(settings.get("HEALTH_TIMEOUT", 2)) * 2)
 
