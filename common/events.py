@@ -9,6 +9,7 @@ import uuid
 from nameko.events import EventDispatcher
 
 from common.clock import isoformat, utcnow
+from common.metrics import DOMAIN_EVENTS
 
 # users
 USER_REGISTERED = "USER_REGISTERED"
@@ -88,6 +89,7 @@ class DomainEvents(EventDispatcher):
         def publish(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
             event = make_event(event_type, user_id=user_id, course_id=course_id, envelope_id=envelope_id, **metadata)
             dispatch(event_type, event)
+            DOMAIN_EVENTS.labels(worker_ctx.service_name, event_type).inc()
             return event
 
         return publish

@@ -5,6 +5,8 @@ A service class inherits these and declares ``name``, ``caller`` (a
 """
 
 from common import health as health_checks
+from common.logs import WorkerLogContext
+from common.metrics import WorkerMetrics
 from common.mongo import MongoDatabase
 from common.roles import ADMIN
 from common.rpc import rpc
@@ -13,6 +15,10 @@ VERSION = "1.0.0"
 
 
 class PlatformService:
+    # Every service's workers write who and which request into their log lines, and are counted and timed.
+    log_context = WorkerLogContext()
+    worker_metrics = WorkerMetrics()
+
     @rpc
     def health(self, detail=False):
         """``ok`` or ``degraded`` with each store's status and latency; ``detail`` adds why a check failed

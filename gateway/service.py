@@ -14,9 +14,11 @@ from werkzeug.wrappers import Response
 
 from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
+from common.logs import WorkerLogContext
+from common.metrics import WorkerMetrics, exposition
 from common.service_base import VERSION
 from common.validation import load
-from gateway import admin, discovery, docs_ui, envelope
+from gateway import access, admin, discovery, docs_ui, envelope
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
@@ -40,6 +42,8 @@ class GatewayService:
 
     config = Config()
     caller = Caller()
+    log_context = WorkerLogContext()
+    worker_metrics = WorkerMetrics()
     tokens = AccessTokens()
     rate_limits = RateLimits()
 
@@ -53,11 +57,11 @@ class GatewayService:
 
     @api("ANY", "/")
     def serve_root(self, request):
-        return self.serve(request)
+        return access.observed(request, self.serve)
 
     @api("ANY", "/<path:path>")
     def serve_path(self, request, path):
-        return self.serve(request)
+        return access.observed(request, self.serve)
 
     # -- the request pipeline -------------------------------------------------
 
@@ -72,6 +76,7 @@ class GatewayService:
             if request.method == "OPTIONS":
                 return self._preflight(request, cors, origin, headers)
             route, path_args = ROUTER.match(request.method, request.path)
+            access.mark_route(request, route)
             if route.rate_limit:
                 self.rate_limits.check(route.rate_limit, request)
             self._identify(request, route, request_id, calls)
@@ -172,6 +177,10 @@ class GatewayService:
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
         report["gateway"] = self.local_health(calls, settings)
         return report
+
+    def local_metrics(self, calls, settings):
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
 
     def local_ready(self, calls, settings):
         return admin.readiness(calls, float(settings.get("HEALTH_TIMEOUT", 2)))

@@ -7,6 +7,7 @@ ROUTES = [
     # gateway
     Route("GET", "/health", "gateway", "health", PUBLIC, summary="Liveness: the gateway process is up"),
     Route("GET", "/ready", "gateway", "ready", PUBLIC, summary="Readiness: every service answers and is healthy"),
+    Route("GET", "/metrics", "gateway", "metrics", PUBLIC, raw=True, summary="Prometheus metrics of this process"),
     Route("GET", "/openapi.json", "gateway", "openapi", PUBLIC, raw=True, summary="This API as OpenAPI 3"),
     Route("GET", "/docs", "gateway", "docs", PUBLIC, raw=True, summary="Swagger UI"),
     Route("GET", "/docs/assets/<name>", "gateway", "docs_asset", PUBLIC, raw=True, summary="A file of Swagger UI"),

@@ -1,0 +1,74 @@
+"""Correlated logs and Prometheus metrics, over HTTP on the running platform."""
+
+import json
+import logging
+import socket
+import time
+
+import requests
+
+from common.logs import ContextFilter, JsonFormatter
+from tests.e2e.test_account_flow import ADMIN, create_admin
+
+
+def test_one_request_id_in_the_access_line_and_every_service_it_touched(api, platform, caplog):
+    create_admin(platform)
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    caplog.set_level(logging.DEBUG, logger="common.logs")  # last: it sets the capturing handler's level too
+    caplog.handler.addFilter(ContextFilter())
+    caplog.clear()
+
+    answer = api.post(
+        "/auth/login", json={"identifier": ADMIN[0], "password": ADMIN[1]}, headers={"X-Request-ID": "trace-42"}
+    )
+    assert answer.status_code == 200
+
+    formatter = JsonFormatter()
+
+    def lines_of_this_request():
+        lines = [json.loads(formatter.format(record)) for record in caplog.records]
+        return [line for line in lines if line["request_id"] == "trace-42"]
+
+    # A service writes its worker line just after it has replied: give the last ones a moment.
+    deadline = time.monotonic() + 3
+    while {"auth", "users"} - {line["service"] for line in lines_of_this_request()} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mine = lines_of_this_request()
+    access = [line for line in mine if line["logger"] == "gateway.access"]
+    assert len(access) == 1
+    assert access[0]["route"] == "/auth/login" and access[0]["status"] == 200 and access[0]["method"] == "POST"
+    assert access[0]["duration_ms"] >= 0
+    services = {line["service"] for line in mine}
+    assert {"gateway", "auth", "users"} <= services, services  # login goes gateway -> auth -> users
+    assert all(set(line) >= {"time", "level", "service", "logger", "message", "request_id", "user_id"} for line in mine)
+
+
+def test_metrics_count_requests_by_route_with_latency_buckets(api, platform):
+    create_admin(platform)
+    api.login(*ADMIN)
+    for _ in range(3):
+        assert api.get("/training/courses").status_code == 200
+    assert api.get("/training/courses/not-an-id").status_code in (400, 404)
+    text = api.get("/metrics").text
+    assert 'lnd_http_requests_total{method="GET",route="/training/courses",status="200"}' in text
+    assert 'lnd_http_request_seconds_bucket{le="0.1",method="GET",route="/training/courses"}' in text
+    assert 'route="/training/courses/<course_id>"' in text  # the template, never the raw path
+    assert "not-an-id" not in text
+    assert 'lnd_worker_total{entrypoint="list_courses",kind="rpc",outcome="ok",service="training"}' in text
+    assert "lnd_http_requests_in_flight" in text
+    assert 'lnd_domain_events_total{event_type="USER_LOGGED_IN",service="auth"}' in text
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_service_serves_its_metrics_on_its_own_port(runner_factory, platform_config):
+    from events.service import EventsService
+
+    port = free_port()
+    runner_factory({**platform_config, "METRICS_PORT": port}, EventsService).start()
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "lnd_worker_total" in text and "lnd_worker_seconds" in text
