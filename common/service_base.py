@@ -10,14 +10,17 @@ from common.metrics import WorkerMetrics
 from common.mongo import MongoDatabase
 from common.roles import ADMIN
 from common.rpc import rpc
+from common.tracing import WorkerTracing
 
 VERSION = "1.0.0"
 
 
 class PlatformService:
-    # Every service's workers write who and which request into their log lines, and are counted and timed.
+    # Every service's workers write who and which request into their log lines, are counted and timed,
+    # and are spans of the request's trace.
     log_context = WorkerLogContext()
     worker_metrics = WorkerMetrics()
+    tracing = WorkerTracing()
 
     @rpc
     def health(self, detail=False):

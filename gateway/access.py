@@ -9,6 +9,8 @@ import time
 
 import prometheus_client
 
+from common.tracing import rename_current_span
+
 ROUTE_KEY = "lnd.route"
 UNMATCHED = "unmatched"
 
@@ -28,6 +30,7 @@ IN_FLIGHT = prometheus_client.Gauge("lnd_http_requests_in_flight", "HTTP request
 
 def mark_route(request, route):
     request.environ[ROUTE_KEY] = route.path
+    rename_current_span(f"{request.method} {route.path}")
 
 
 def observed(request, serve):

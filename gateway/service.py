@@ -17,6 +17,7 @@ from common.exceptions import DomainError, Forbidden, InternalError, NotFound, U
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics, exposition
 from common.service_base import VERSION
+from common.tracing import WorkerTracing
 from common.validation import load
 from gateway import access, admin, discovery, docs_ui, envelope
 from gateway.calls import ServiceCalls
@@ -44,6 +45,7 @@ class GatewayService:
     caller = Caller()
     log_context = WorkerLogContext()
     worker_metrics = WorkerMetrics()
+    tracing = WorkerTracing()
     tokens = AccessTokens()
     rate_limits = RateLimits()
 
