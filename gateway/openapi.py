@@ -37,6 +37,49 @@ ERRORS = {
 }
 
 
+UUID = {"type": "string", "format": "uuid"}
+
+# Path arguments by name: every id the services make is a UUID, but for notifications (32 hex digits).
+PATH_PARAMETERS = {
+    **{
+        name: UUID
+        for name in (
+            "user_id",
+            "coach_id",
+            "course_id",
+            "module_id",
+            "lesson_id",
+            "assessment_id",
+            "certificate_id",
+            "media_id",
+            "event_id",
+            "session_id",
+        )
+    },
+    "notification_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    "date": {"type": "string", "format": "date"},
+    "video_id": {"type": "string", "description": "a YouTube video id", "maxLength": 64},
+    "key": {"type": "string", "description": "<service>.<setting>, e.g. training.attendance_minutes"},
+}
+
+# Bodies Swagger UI fills in for "Try it out": they work against the demo data of `make run`.
+REQUEST_EXAMPLES = {
+    ("POST", "/auth/login"): {"identifier": "learner@example.com", "password": "learner-demo-1"},
+    ("POST", "/users/register"): {
+        "email": "new.learner@example.com",
+        "username": "newlearner",
+        "name": "New Learner",
+        "password": "a-long-passphrase-42",
+    },
+    ("POST", "/auth/signup"): {
+        "email": "new.learner@example.com",
+        "username": "newlearner",
+        "name": "New Learner",
+        "password": "a-long-passphrase-42",
+    },
+}
+
+
 def build_spec(routes):
     spec = APISpec(
         title="Learning and development platform",
@@ -70,7 +113,7 @@ def build_spec(routes):
             },
         }
         parameters = [
-            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+            {"in": "path", "name": name, "required": True, "schema": PATH_PARAMETERS.get(name, {"type": "string"})}
             for name in PATH_ARG.findall(route.path)
         ]
         if route.query is not None:
@@ -78,7 +121,10 @@ def build_spec(routes):
         if parameters:
             operation["parameters"] = parameters
         if route.body is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+            media = {"schema": route.body}
+            if (route.method, route.path) in REQUEST_EXAMPLES:
+                media["example"] = REQUEST_EXAMPLES[(route.method, route.path)]
+            operation["requestBody"] = {"required": True, "content": {"application/json": media}}
         if route.access != PUBLIC:
             operation["security"] = [{"bearer": []}]
             if isinstance(route.access, frozenset):
