@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install services clean
+.PHONY: run test lint format bench install services browser clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
@@ -18,6 +18,9 @@ run: install
 services:
 	bash scripts/ensure-services.sh
 
+browser:
+	bash scripts/ensure-browser.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -26,7 +29,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install services lint
+test: install services browser lint
 	$(BIN)/python -m pytest
 
 bench: install services
