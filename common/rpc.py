@@ -156,8 +156,10 @@ class DeadlineServiceProxy:
     def __getattr__(self, name):
         return BoundedMethodProxy(self, name)
 
-    def call(self, method, kwargs=None, timeout=None, on_timeout=None, args=()):
-        """``method(*args, **kwargs)`` on the service, given up after ``timeout`` seconds (or the default)."""
+    def call_method(self, method, kwargs=None, timeout=None, on_timeout=None, args=()):
+        """``method(*args, **kwargs)`` on the service, given up after ``timeout`` seconds (or the default).
+
+        ``proxy.name(...)`` calls this for any ``name`` but this one."""
         now = time.time()
         deadline = now + (timeout or self._timeout)
         inherited = deadline_of(self._worker_ctx)
@@ -179,4 +181,4 @@ class BoundedMethodProxy:
         self._method = method
 
     def __call__(self, *args, **kwargs):
-        return self._service_proxy.call(self._method, kwargs, args=args)
+        return self._service_proxy.call_method(self._method, kwargs, args=args)

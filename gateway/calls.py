@@ -34,7 +34,7 @@ class ServiceCalls:
                 on_timeout(reply)
 
         try:
-            return self.proxies[service].call(method, kwargs, timeout or self.timeout, timed_out)
+            return self.proxies[service].call_method(method, kwargs, timeout or self.timeout, timed_out)
         except DomainError:
             raise
         except Exception:
