@@ -62,9 +62,13 @@ def _wait_until(predicate, seconds=10):
     raise AssertionError("timed out waiting")
 
 
+def _unless_in_progress(response):
+    return None if response.status_code == 409 else response
+
+
 def test_a_booking_the_gateway_gave_up_on_is_not_made_when_coaching_returns(runner_factory, platform_config):
     # The consumer check is off so that the booking really waits in the queue of a stopped coaching.
-    platform_config["GATEWAY"].update(RPC_TIMEOUT=2, CONSUMER_CHECK_SECONDS=0)
+    platform_config["GATEWAY"].update(RPC_TIMEOUT=2, CONSUMER_CHECK_SECONDS=0, IDEMPOTENCY={"SETTLE_SECONDS": 2})
     others = [cls for cls in all_service_classes() if cls.name != "coaching"]
     runner_factory(platform_config, *others).start()
     coaching = runner_factory(platform_config, _coaching_service())
@@ -73,8 +77,9 @@ def test_a_booking_the_gateway_gave_up_on_is_not_made_when_coaching_returns(runn
         coach, learner, slot = _booking_setup(api, platform_config)
         coaching.stop()  # its durable queue stays, with nobody consuming
         booking = {"coach_id": coach["id"], "start": slot, "topic": "Goals"}
+        key = {"Idempotency-Key": f"book-{uuid.uuid4()}"}
         started = time.monotonic()
-        gave_up = api.post("/coaching/sessions", token=learner, json=booking)
+        gave_up = api.post("/coaching/sessions", token=learner, json=booking, headers=key)
         assert_error(gave_up, 503, "SERVICE_UNAVAILABLE")
         assert gave_up.json()["error"]["details"] == {"service": "coaching"}
         assert time.monotonic() - started >= 1.9  # it was queued, and waited the whole timeout
@@ -83,8 +88,14 @@ def test_a_booking_the_gateway_gave_up_on_is_not_made_when_coaching_returns(runn
         _wait_until(lambda: api.get("/coaching/health").status_code == 200)
         eventlet.sleep(1)
         assert _coaching_sessions(platform_config) == 0
-        # The slot is still free: booking it now works, once.
-        assert api.post("/coaching/sessions", token=learner, json=booking).status_code == 201
+        # No answer came for the key (the request expired unstarted): once the gateway stops waiting for one,
+        # the retry with the same key books, once.
+        retried = _wait_until(
+            lambda: _unless_in_progress(api.post("/coaching/sessions", token=learner, json=booking, headers=key))
+        )
+        assert retried.status_code == 201, retried.text
+        replayed = api.post("/coaching/sessions", token=learner, json=booking, headers=key)
+        assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.json()["data"] == retried.json()["data"]
         assert _coaching_sessions(platform_config) == 1
 
 
