@@ -1,4 +1,5 @@
 import pytest
+import redis
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -146,3 +147,17 @@ def test_memory_records_are_bounded_and_expire():
     assert records.claim("b", {"k": "new"}, ttl=10) == {"k": "b"}
     now[0] = 11
     assert records.claim("b", {"k": "new"}, ttl=10) is None
+
+
+class BrokenRecords:
+    def claim(self, key, record, ttl):
+        raise redis.ConnectionError("refused")
+
+
+def test_a_key_that_cannot_be_checked_is_a_503_not_an_unprotected_write():
+    idem = IdempotentWrites(BrokenRecords())
+    service = Service("done")
+    with pytest.raises(ServiceUnavailable) as raised:
+        idem.call(request(), "u-1", {}, {}, service)
+    assert raised.value.details == {"service": "gateway"} and service.calls == 0
+    assert idem.call(request(key=None), "u-1", {}, {}, service) == "done"  # writes without a key go on
