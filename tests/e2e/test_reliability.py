@@ -99,6 +99,36 @@ def test_a_booking_the_gateway_gave_up_on_is_not_made_when_coaching_returns(runn
         assert _coaching_sessions(platform_config) == 1
 
 
+class BusyTraining:
+    """A stand-in training service with one worker, busy for 1.5 s per request."""
+
+    name = "training"
+    started = []
+
+    @rpc
+    def health(self):
+        BusyTraining.started.append(time.monotonic())
+        eventlet.sleep(1.5)
+        return {"status": "ok", "service": "training", "version": "stand-in"}
+
+
+def test_a_request_queued_behind_a_busy_service_is_not_run_after_its_caller_gave_up(runner_factory, platform_config):
+    from gateway.service import GatewayService
+
+    BusyTraining.started = []
+    platform_config["GATEWAY"]["RPC_TIMEOUT"] = 0.5
+    runner_factory(platform_config, GatewayService).start()
+    runner_factory({**platform_config, "max_workers": 1}, BusyTraining).start()
+
+    def ask(_):
+        with _api(platform_config) as api:
+            return api.get("/training/health").status_code
+
+    assert list(eventlet.GreenPool(2).imap(ask, range(2))) == [503, 503]
+    eventlet.sleep(2.5)  # the worker is free again after 1.5 s: the second request would have started then
+    assert len(BusyTraining.started) == 1
+
+
 @pytest.fixture
 def idempotent_platform(runner_factory, platform_config):
     """The platform with a 2 s gateway timeout and idempotency records in the real Redis."""
