@@ -1,7 +1,7 @@
 """CORS for the configured origins."""
 
-ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID"
-EXPOSED_HEADERS = "X-Request-ID"
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID, Idempotency-Key"
+EXPOSED_HEADERS = "X-Request-ID, Idempotent-Replayed, Retry-After"
 
 
 class CorsPolicy:

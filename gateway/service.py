@@ -9,20 +9,22 @@ envelope. It holds no state and no business rules.
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics, exposition
+from common.rpc import RpcProxy
 from common.service_base import VERSION
 from common.tracing import WorkerTracing
 from common.validation import load
 from gateway import access, admin, discovery, docs_ui, envelope
+from gateway.breaker import ServiceGuards
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
+from gateway.idempotency import Idempotency
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
 from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimits
@@ -48,6 +50,8 @@ class GatewayService:
     tracing = WorkerTracing()
     tokens = AccessTokens()
     rate_limits = RateLimits()
+    guards = ServiceGuards()
+    idempotency = Idempotency()
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")
@@ -73,7 +77,7 @@ class GatewayService:
         cors = CorsPolicy(settings.get("CORS_ORIGINS") or [])
         origin = request.headers.get("Origin")
         headers = {"X-Request-ID": request_id, **cors.headers_for(origin)}
-        calls = ServiceCalls(self._proxies(), float(settings.get("RPC_TIMEOUT", 10)), request_id)
+        calls = ServiceCalls(self._proxies(), float(settings.get("RPC_TIMEOUT", 10)), request_id, self.guards)
         try:
             if request.method == "OPTIONS":
                 return self._preflight(request, cors, origin, headers)
@@ -86,7 +90,7 @@ class GatewayService:
             if route.service == "gateway":
                 result = getattr(self, f"local_{route.rpc}")(calls, settings, **kwargs)
             else:
-                result = calls.call(route.service, route.rpc, kwargs)
+                result = self._call_service(request, route, kwargs, calls, headers)
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result
@@ -156,6 +160,18 @@ class GatewayService:
             kwargs.update(query)
         kwargs.update(path_args)
         return kwargs
+
+    def _call_service(self, request, route, kwargs, calls, headers):
+        """The route's RPC, once per ``Idempotency-Key`` (gateway/idempotency.py)."""
+        scope = self.caller.user_id or f"anonymous:{self.rate_limits.client_of(request)}"
+        return self.idempotency.call(
+            request,
+            scope,
+            kwargs,
+            headers,
+            lambda on_timeout: calls.call(route.service, route.rpc, kwargs, on_timeout=on_timeout),
+            nobody_running=lambda: self.guards.nobody_running(route.service),
+        )
 
     # -- answered by the gateway itself ----------------------------------------
 

@@ -75,9 +75,11 @@ def test_cors_for_configured_origins_only(api):
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://app.example"
     assert "PUT" in preflight.headers["Access-Control-Allow-Methods"]
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
     simple = api.get("/health", headers={"Origin": "http://app.example"})
     assert simple.headers["Access-Control-Allow-Origin"] == "http://app.example"
     assert "X-Request-ID" in simple.headers["Access-Control-Expose-Headers"]
+    assert "Idempotent-Replayed" in simple.headers["Access-Control-Expose-Headers"]
     stranger = api.get("/health", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
