@@ -192,13 +192,15 @@ def test_a_broker_outage_leaves_entries_that_arrive_once_when_it_is_back(engine,
         assert outbox.relay(publish, batch_size=100) == 3
         assert outbox.pending_count() == 0
 
-    with Connection(broker.amqp_uri) as connection:
-        with connection.Consumer(
+    with (
+        Connection(broker.amqp_uri) as connection,
+        connection.Consumer(
             [Queue(queue.name, exchange=exchange, routing_key="#", durable=True)],
             callbacks=[lambda body, message: (received.append(body), message.ack())],
             accept=["json"],
-        ):
-            with pytest.raises(TimeoutError):
-                while True:
-                    connection.drain_events(timeout=1)
+        ),
+        pytest.raises(TimeoutError),
+    ):
+        while True:
+            connection.drain_events(timeout=1)
     assert [event["event_id"] for event in received] == [event["event_id"] for event in saved]
