@@ -1,5 +1,6 @@
 """Enrollments: one per learner and course (a unique index settles concurrent requests)."""
 
+import uuid
 from datetime import timedelta
 
 import pymongo
@@ -15,6 +16,8 @@ COMPLETED = "completed"
 # A client retrying an enrollment within this time saves its COURSE_ENROLLED again (a no-op if it was saved);
 # shorter than the outbox keeps published entries (OUTBOX.RETENTION_SECONDS), so no retry publishes it twice.
 RETRY_WINDOW = timedelta(hours=1)
+# Fixed for life: the COURSE_ENROLLED of one enrollment always has the same event_id.
+ENROLLED_NAMESPACE = uuid.UUID("3b0f3f7e-8a41-4d1c-9c55-6f2b1e7a9d10")
 
 
 def enroll(db, user_id, course):
@@ -46,7 +49,7 @@ def recently_enrolled(enrollment, now=None):
 
 def enrolled_event_id(enrollment):
     """The envelope event_id of an enrollment's COURSE_ENROLLED: the same for every request that saves it."""
-    return f"enrolled-{enrollment['_id']}"
+    return uuid.uuid5(ENROLLED_NAMESPACE, f"enrolled:{enrollment['_id']}").hex
 
 
 def find(db, user_id, course_id):

@@ -16,6 +16,7 @@ from tests.e2e.test_training_flow import build_course, data_of
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
 from tests.support.coaching_setup import iso, make_coach
+from training.enrollments import enrolled_event_id
 
 RELAY_INTERVAL = 0.2
 
@@ -125,7 +126,7 @@ def test_a_registration_an_enrollment_and_a_booking_each_put_one_event_on_the_bu
     course, _ = build_course(api, organiser)
     enrollment = data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner_token), 201)
     enrolled = only(taps["training"], events.COURSE_ENROLLED, course_id=course["id"], user_id=learner["id"])
-    assert enrolled["event_id"] == f"enrolled-{enrollment['id']}"  # fixed by the enrollment
+    assert enrolled["event_id"] == enrolled_event_id({"_id": enrollment["id"]})  # fixed by the enrollment
     # Enrolling again (a client's retry) saves the same entry again: nothing new is published.
     assert data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner_token), 201)["created"] is False
     nothing_yet(taps["training"], events.COURSE_ENROLLED)
@@ -188,7 +189,7 @@ def test_an_enrollment_saved_while_publishing_fails_gets_its_event_once_it_works
         nothing_yet(tap, events.COURSE_ENROLLED)
         assert down.attempts >= 2
         (saved,) = mongo_outbox(config, "training")
-        assert saved["_id"] == f"enrolled-{enrollment['id']}"
+        assert saved["_id"] == enrolled_event_id({"_id": enrollment["id"]})
 
     enrolled = only(tap, events.COURSE_ENROLLED, course_id=course["id"], user_id=learner["id"])
     assert enrolled["event_id"] == saved["_id"]
