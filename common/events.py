@@ -140,11 +140,15 @@ class DomainEvents(EventDispatcher):
             return 0
         try:
             sent = self.outbox.relay(self.publish_entry, self.batch_size)
+            if self.failed_at is not None:
+                log.info("%s: publishing works again (%d waiting events published)", self.exchange.name, sent)
             self.failed_at = None
             return sent
         except RelayFailed as failure:
+            # Said once per outage, not at every timer run.
+            report = log.debug if self.failed_at is not None else log.warning
+            report("%s: events wait in the outbox, the broker did not take them: %s", self.exchange.name, failure)
             self.failed_at = time.monotonic()
-            log.warning("%s: events wait in the outbox, the broker did not take them: %s", self.exchange.name, failure)
             return 0
         except Exception:  # the store failed: the entries are safe there, the next run tries again
             log.exception("%s: the outbox relay failed", self.exchange.name)

@@ -130,7 +130,7 @@ class MongoOutbox:
                     "seq": ObjectId(),  # about insertion order, across processes too
                     "event_type": event["event_type"],
                     "payload": event,
-                    "headers": headers,
+                    "headers": json.dumps(headers),  # AMQP header names have dots: kept as text
                     "created_at": utcnow(),
                     "published_at": None,
                     "lease_until": None,
@@ -155,7 +155,7 @@ class MongoOutbox:
             if entry is None:
                 return sent
             try:
-                publish(entry["event_type"], entry["payload"], entry.get("headers") or {})
+                publish(entry["event_type"], entry["payload"], json.loads(entry.get("headers") or "{}"))
             except Exception as exc:  # noqa: BLE001
                 self.collection.update_one({"_id": entry["_id"]}, {"$set": {"lease_until": None}})
                 raise RelayFailed(f"{sent} published, then: {exc!r}") from exc
