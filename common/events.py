@@ -12,6 +12,7 @@ from weakref import WeakKeyDictionary
 
 from nameko.events import EventDispatcher
 from nameko_sqlalchemy import Database
+from sqlalchemy import event as sa_event
 
 from common import outbox
 from common.clock import isoformat, utcnow
@@ -110,6 +111,7 @@ class DomainEvents(EventDispatcher):
         self.batch_size = int(settings.get("BATCH_SIZE") or 100)
         self.outbox, self.session_of = outbox_of(self.container, settings)
         self.wrote = WeakKeyDictionary()  # workers that wrote entries: the relay runs when they are done
+        self.uncommitted = WeakKeyDictionary()  # SQL: event types a worker saved and has not committed yet
         self.relay_lock = threading.Lock()
         self.failed_at = None
 
@@ -122,13 +124,22 @@ class DomainEvents(EventDispatcher):
 
     def write(self, worker_ctx, event, headers):
         if self.session_of is not None:
-            self.outbox.add(self.session_of(worker_ctx), event, headers)
+            session = self.session_of(worker_ctx)
+            self.outbox.add(session, event, headers)
+            if worker_ctx not in self.uncommitted:
+                uncommitted = self.uncommitted[worker_ctx] = []
+                sa_event.listen(session, "after_commit", lambda _session: uncommitted.clear())
+            self.uncommitted[worker_ctx].append(event["event_type"])
         else:
             self.outbox.add(event, headers)
         self.wrote[worker_ctx] = True
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         """The worker's reply is sent and its change committed: publish now, unless the broker just failed."""
+        uncommitted = self.uncommitted.pop(worker_ctx, None)
+        if uncommitted and exc_info is None:
+            # A call site that saves an event after its last commit loses it: say so loudly.
+            log.error("%s saved %s but never committed it: call self.events before the commit", worker_ctx, uncommitted)
         if self.wrote.pop(worker_ctx, False):
             recently_failed = self.failed_at is not None and time.monotonic() - self.failed_at < self.relay_interval
             if not recently_failed:
