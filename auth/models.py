@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.clock import utcnow
+from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
 
 
@@ -110,3 +111,7 @@ class SignInState(Base):
 
 
 runtime_settings = settings_table(Base.metadata)
+
+
+class OutboxMessage(OutboxRecord, Base):
+    """Events saved with the change that causes them, until the relay has published them (common/outbox.py)."""

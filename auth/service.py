@@ -34,6 +34,7 @@ from common.ids import parse_uuid
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load
 
 SETTINGS = {
@@ -114,12 +115,12 @@ class AuthService(service_base.PlatformService):
             self.events(events.LOGIN_FAILED, identifier=identifier, locked=until is not None)
             if until is not None:
                 self._announce_lock(provider, identifier, until)
+            session.commit()
             raise Unauthorized(GENERIC_LOGIN_ERROR)
         lockout.clear(session, identifier)
         account = self._active_account(user_id)
-        result = self._tokens_for(account)
         self.events(events.USER_LOGGED_IN, user_id=user_id, provider=provider.name)
-        return result
+        return self._tokens_for(account)  # commits the event with the refresh token
 
     def _announce_lock(self, provider, identifier, until):
         """Tell the owner, if the identifier is an account's, that it is locked (a security message to them,
@@ -136,8 +137,8 @@ class AuthService(service_base.PlatformService):
                 session, refresh_token, self.settings["refresh_token_ttl_seconds"]
             )
         except refresh_tokens.ReusedToken as reuse:
-            session.commit()
             self.events(events.REFRESH_TOKEN_REUSED, user_id=reuse.user_id)
+            session.commit()
             raise Unauthorized("The refresh token was already used; please log in again") from None
         account = self._active_account(user_id)
         session.commit()
@@ -156,8 +157,8 @@ class AuthService(service_base.PlatformService):
             refresh_tokens.revoke_all(session, row.user_id)
         else:
             refresh_tokens.revoke_family(session, row.family_id)
-        session.commit()
         self.events(events.USER_LOGGED_OUT, user_id=row.user_id, all_sessions=bool(all_sessions))
+        session.commit()
         return {"logged_out": True}
 
     @rpc
@@ -216,11 +217,11 @@ class AuthService(service_base.PlatformService):
         session = self.db.session
         dropped = self._provider().drop_unconfirmed_password(user_id)
         refresh_tokens.revoke_all(session, user_id)
-        session.commit()
         if dropped:
             self.events(
                 events.PASSWORD_CHANGED, user_id=user_id, reason="unconfirmed_sso_claim", provider=identity.provider
             )
+        session.commit()
         self.users.confirm_external_email(user_id=str(user_id), email=identity.email, provider=identity.provider)
 
     def _sign_in_external(self, identity):
@@ -267,10 +268,10 @@ class AuthService(service_base.PlatformService):
         if link is not None:
             user_id = link.user_id
         account = self._active_account(user_id)
-        result = self._tokens_for(account)  # commits the link with the refresh token
+        self.events(events.USER_LOGGED_IN, user_id=user_id, provider=identity.provider, first_sign_in=first_sign_in)
+        result = self._tokens_for(account)  # commits the link and the event with the refresh token
         result["provider"] = identity.provider
         result["first_sign_in"] = first_sign_in
-        self.events(events.USER_LOGGED_IN, user_id=user_id, provider=identity.provider, first_sign_in=first_sign_in)
         return result
 
     @rpc
@@ -386,8 +387,8 @@ class AuthService(service_base.PlatformService):
         started = self._provider().start_password_reset(data["identifier"])
         if started is not None:
             user_id, email, code = started
-            self.db.session.commit()
             self.events(events.PASSWORD_RESET_REQUESTED, user_id=user_id, email=email, code=code)
+            self.db.session.commit()
         return {"message": RESET_MESSAGE}
 
     @rpc
@@ -397,8 +398,8 @@ class AuthService(service_base.PlatformService):
         user_id = self._provider().confirm_password_reset(data["identifier"], data["code"], data["new_password"])
         refresh_tokens.revoke_all(session, user_id)
         lockout.clear(session, normalize_identifier(data["identifier"]))
-        session.commit()
         self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="reset")
+        session.commit()
         return {"message": "The password has been reset; log in with the new one"}
 
     @rpc
@@ -408,8 +409,8 @@ class AuthService(service_base.PlatformService):
         session = self.db.session
         self._provider().change_password(user_id, data["current_password"], data["new_password"])
         refresh_tokens.revoke_all(session, user_id)
-        session.commit()
         self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="change")
+        session.commit()
         return {"message": "The password has been changed; other sessions were signed out"}
 
     @rpc
@@ -419,11 +420,16 @@ class AuthService(service_base.PlatformService):
         session = self.db.session
         self._provider().set_password(data["user_id"], data["password"])
         refresh_tokens.revoke_all(session, data["user_id"])
-        session.commit()
         self.events(events.PASSWORD_CHANGED, user_id=data["user_id"], reason="admin")
+        session.commit()
         return {"message": "The password has been set"}
 
     # -- admin -------------------------------------------------------------
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     @rpc
     def stats(self):

@@ -93,7 +93,7 @@ def book(session, coach_id, learner_id, start, topic, now):
         coach_id=profile.user_id, learner_id=learner_id, start_at=start, end_at=end, topic=topic, status=BOOKED
     )
     session.add(item)
-    _commit(session)
+    settle(session)
     return item
 
 
@@ -108,11 +108,20 @@ def reschedule(session, item, start, now):
     previous = item.start_at
     item.start_at, item.end_at = start, end
     item.sequence += 1
-    _commit(session)
+    settle(session)
     return previous
 
 
-def _commit(session):
+def settle(session):
+    """Write the booking now (the caller commits it with its event): a slot taken meanwhile is a 409."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(SLOT_TAKEN) from None
+
+
+def commit(session):
     try:
         session.commit()
     except IntegrityError:

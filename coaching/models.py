@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.clock import utcnow
+from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
 
 BOOKED = "booked"
@@ -112,3 +113,7 @@ class SessionNote(Base):
     body: Mapped[str] = mapped_column(Text)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(OutboxRecord, Base):
+    """Events saved with the change that causes them, until the relay has published them (common/outbox.py)."""

@@ -43,6 +43,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load
 
 SETTINGS = {
@@ -180,12 +181,8 @@ class CoachingService(service_base.PlatformService):
             "title": session_title(item),
             "topic": item.topic,
         }
-        # The reads above may begin a transaction (the caller's commit expired the rows): end it before talking to
-        # the broker, so a worker killed while publishing leaves no open transaction (and no locks) behind.
-        # Nothing is pending here: every caller has committed.
-        learner_id = item.learner_id
-        self.db.session.commit()
-        self.events(event_type, user_id=learner_id, **about, **metadata)
+        # Saved in the caller's transaction (the outbox): the caller commits after this.
+        self.events(event_type, user_id=item.learner_id, **about, **metadata)
 
     @rpc
     def book_session(self, **payload):
@@ -197,6 +194,7 @@ class CoachingService(service_base.PlatformService):
             self.db.session, data["coach_id"], parse_uuid(learner_id), data["start"], data["topic"], utcnow()
         )
         self._publish(events.SESSION_BOOKED, item)
+        booking.commit(self.db.session)
         return session_view(item)
 
     @rpc
@@ -243,8 +241,8 @@ class CoachingService(service_base.PlatformService):
         item.cancel_reason = data["reason"]
         item.cancelled_by = parse_uuid(user_id)
         item.sequence += 1
-        self.db.session.commit()
         self._publish(events.SESSION_CANCELLED, item, reason=item.cancel_reason, cancelled_by=user_id)
+        self.db.session.commit()
         return session_view(item)
 
     @rpc
@@ -254,6 +252,7 @@ class CoachingService(service_base.PlatformService):
         item = self._session_for(session_id)
         previous = booking.reschedule(self.db.session, item, data["start"], utcnow())
         self._publish(events.SESSION_RESCHEDULED, item, previous_start=isoformat(previous))
+        booking.commit(self.db.session)
         return session_view(item)
 
     @rpc
@@ -266,8 +265,8 @@ class CoachingService(service_base.PlatformService):
             raise Conflict(f"The session is already {item.status}")
         item.status = COMPLETED
         item.sequence += 1
-        self.db.session.commit()
         self._publish(events.SESSION_COMPLETED, item)
+        self.db.session.commit()
         return session_view(item)
 
     # -- notes -------------------------------------------------------------
@@ -299,12 +298,18 @@ class CoachingService(service_base.PlatformService):
         data = load(NoteSchema(), payload)
         note = SessionNote(session_id=item.id, author_id=item.coach_id, body=data["body"], shared=data["shared"])
         self.db.session.add(note)
-        self.db.session.commit()
+        self.db.session.flush()
         if note.shared:
             self._publish(events.NOTE_SHARED, item, note_id=str(note.id))
+        self.db.session.commit()
         return note_view(note)
 
     # -- internal and admin ------------------------------------------------
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     @rpc
     def sessions_for_calendar(self, user_id):

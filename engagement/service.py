@@ -174,8 +174,8 @@ class EngagementService(service_base.PlatformService):
             self._announce_badges(user_id)
 
     def _announce_badges(self, user_id):
-        """Publish BADGE_AWARDED for each badge not announced yet. Its event_id is made from the badge, so if
-        a handler dies between publishing and noting it, the second publication is a redelivery to consumers."""
+        """Save BADGE_AWARDED for each badge not announced yet. Its event_id is made from the badge, so if a
+        handler dies between saving it in the outbox and noting it, saving it again changes nothing."""
         for doc in gamification.unannounced(self.db, user_id):
             name = doc.get("name") or doc["badge"]
             self.events(
@@ -194,6 +194,11 @@ class EngagementService(service_base.PlatformService):
         self._inbox().handle_stale(
             utcnow(), self._handle_recorded, max_attempts=self.consumption.max_attempts, limit=RETRY_BATCH
         )
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     # -- admin: the activity log and metrics ---------------------------------------
 

@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.clock import utcnow
+from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
 
 ONLINE = "online"
@@ -77,3 +78,7 @@ class CalendarFeed(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(OutboxRecord, Base):
+    """Events saved with the change that causes them, until the relay has published them (common/outbox.py)."""

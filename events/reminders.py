@@ -1,9 +1,9 @@
 """Reminders: once per registrant, before the start, never twice.
 
 Each due registration is claimed with a conditional UPDATE (``reminded_at IS
-NULL``) committed before the event is published, so a second replica or a
-restart finds nothing left to claim. A crash between commit and publish loses
-that one reminder rather than sending it twice (at most once, by design).
+NULL``) and its EVENT_REMINDER is saved in the outbox in the same transaction,
+so a second replica or a restart finds nothing left to claim, and a claimed
+reminder is never lost: the relay publishes it (at least once).
 """
 
 from datetime import timedelta
@@ -31,13 +31,12 @@ def due(session, now, lead_minutes):
 
 
 def claim(session, registration_id, now):
-    """Mark one registration reminded; True only for the one caller that changed it."""
+    """Mark one registration reminded (the caller commits); True only for the one caller that changed it."""
     result = session.execute(
         update(Registration)
         .where(Registration.id == registration_id, Registration.reminded_at.is_(None))
         .values(reminded_at=now)
     )
-    session.commit()
     return result.rowcount == 1
 
 
@@ -49,4 +48,5 @@ def send_due(session, now, lead_minutes, publish):
         if claim(session, registration_id, now):
             publish(event, user_id, registration_id)
             sent += 1
+        session.commit()
     return sent

@@ -135,13 +135,10 @@ class EventsService(service_base.PlatformService):
         }
 
     def _publish(self, event_type, event, user_id=None, **metadata):
-        """Publish after the caller's commit, holding no transaction while the broker is talked to."""
-        about = self._about(event)  # may reload what the commit expired, which begins a read transaction
+        """Save the event in the caller's transaction (the outbox); the caller commits after this."""
+        self.db.session.flush()  # a new event's id
         user_id = user_id if user_id is not None else event.organiser_id
-        # End that read now: a worker killed while publishing must not leave an open transaction (and its locks)
-        # that only the garbage collector would release. Nothing is pending here, the caller has committed.
-        self.db.session.commit()
-        self.events(event_type, user_id=user_id, **about, **metadata)
+        self.events(event_type, user_id=user_id, **self._about(event), **metadata)
 
     def _attendee_ids(self, event):
         """Everyone registered for ``event`` or waiting for a place."""
@@ -200,8 +197,8 @@ class EventsService(service_base.PlatformService):
         check_event(data)
         event = Event(organiser_id=parse_uuid(organiser), status=SCHEDULED, sequence=0, **data)
         self.db.session.add(event)
-        self.db.session.commit()
         self._publish(events.EVENT_CREATED, event)
+        self.db.session.commit()
         return self._views([event])[0]
 
     @rpc
@@ -232,12 +229,12 @@ class EventsService(service_base.PlatformService):
         promoted = registrations.promote(self.db.session, event, utcnow())  # a larger capacity frees seats
         # recipient_ids: when, where or how to join changed, notifications tells everyone registered or waiting.
         told = self._attendee_ids(event) if ATTENDEE_FIELDS & set(changes) else []
-        self.db.session.commit()
         self._publish(events.EVENT_UPDATED, event, fields=sorted(changes), sequence=event.sequence, recipient_ids=told)
         for registration in promoted:
             self._publish(
                 events.EVENT_PROMOTED, event, user_id=registration.user_id, registration_id=str(registration.id)
             )
+        self.db.session.commit()
         return self._views([event])[0]
 
     @rpc
@@ -250,9 +247,9 @@ class EventsService(service_base.PlatformService):
         event.status = CANCELLED
         event.sequence += 1
         attendees = self._attendee_ids(event)
-        self.db.session.commit()
         # recipient_ids: notifications tells every registrant, not only the organiser.
         self._publish(events.EVENT_CANCELLED, event, sequence=event.sequence, recipient_ids=attendees)
+        self.db.session.commit()
         return self._views([event])[0]
 
     # -- registration ------------------------------------------------------
@@ -263,10 +260,10 @@ class EventsService(service_base.PlatformService):
         event, registration, changed = registrations.register(
             self.db.session, parse_uuid(event_id, "event"), user_id, utcnow()
         )
-        self.db.session.commit()
         if changed:
             kind = events.EVENT_REGISTERED if registration.status == REGISTERED else events.EVENT_WAITLISTED
             self._publish(kind, event, user_id=user_id, registration_id=str(registration.id))
+        self.db.session.commit()
         return self._registration_view(registration)
 
     def _registration_view(self, registration):
@@ -287,9 +284,9 @@ class EventsService(service_base.PlatformService):
         event, registration, promoted = registrations.withdraw(
             self.db.session, parse_uuid(event_id, "event"), user_id, utcnow()
         )
-        self.db.session.commit()
         for item in promoted:
             self._publish(events.EVENT_PROMOTED, event, user_id=item.user_id, registration_id=str(item.id))
+        self.db.session.commit()
         return {"registration": registration_view(registration), "promoted": [str(item.user_id) for item in promoted]}
 
     @rpc
@@ -320,9 +317,8 @@ class EventsService(service_base.PlatformService):
         event = registrations.lock_event(session, parse_uuid(event_id, "event"))
         self._require_organiser(event)
         newly, already = attendance.mark(session, event, user_ids, utcnow(), marked_by)
-        # Published under the event's row lock and before the commit: a failed publish rolls the marks back (the
-        # next check-in publishes them), and a publish followed by a failed commit is repeated with the same
-        # envelope event_id, which consumers drop. A concurrent check-in waits for the lock and finds them marked.
+        # Saved with the marks, under the event's row lock (the outbox): a concurrent check-in waits for the lock
+        # and finds them marked. The envelope event_id is the registration's, so the event is one to consumers.
         for registration in newly:
             self._publish_attended(event, registration)
         answer = {
@@ -372,6 +368,11 @@ class EventsService(service_base.PlatformService):
 
         lead = self.settings["reminder_lead_minutes"]
         return {"sent": reminders.send_due(self.db.session, utcnow(), lead, publish)}
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     # -- calendars ---------------------------------------------------------
 

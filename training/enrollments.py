@@ -1,15 +1,23 @@
 """Enrollments: one per learner and course (a unique index settles concurrent requests)."""
 
+import uuid
+from datetime import timedelta
+
 import pymongo
 from pymongo.errors import DuplicateKeyError
 
-from common.clock import isoformat, utcnow
+from common.clock import as_utc, isoformat, utcnow
 from common.exceptions import NotFound, ValidationError
 from training import courses
 from training.store import COURSES, ENROLLMENTS, new_id
 
 ACTIVE = "active"
 COMPLETED = "completed"
+# A client retrying an enrollment within this time saves its COURSE_ENROLLED again (a no-op if it was saved);
+# shorter than the outbox keeps published entries (OUTBOX.RETENTION_SECONDS), so no retry publishes it twice.
+RETRY_WINDOW = timedelta(hours=1)
+# Fixed for life: the COURSE_ENROLLED of one enrollment always has the same event_id.
+ENROLLED_NAMESPACE = uuid.UUID("3b0f3f7e-8a41-4d1c-9c55-6f2b1e7a9d10")
 
 
 def enroll(db, user_id, course):
@@ -33,6 +41,15 @@ def enroll(db, user_id, course):
     except DuplicateKeyError:
         return find(db, user_id, course["_id"]), False
     return enrollment, True
+
+
+def recently_enrolled(enrollment, now=None):
+    return as_utc(enrollment["enrolled_at"]) > (now or utcnow()) - RETRY_WINDOW
+
+
+def enrolled_event_id(enrollment):
+    """The envelope event_id of an enrollment's COURSE_ENROLLED: the same for every request that saves it."""
+    return uuid.uuid5(ENROLLED_NAMESPACE, f"enrolled:{enrollment['_id']}").hex
 
 
 def find(db, user_id, course_id):

@@ -18,6 +18,7 @@ from common.pagination import PageQuerySchema, offset_of, page_of
 from common.roles import ADMIN, INSTRUCTOR
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load, reject_mongo_operators
 from training import (
     analytics,
@@ -91,6 +92,11 @@ class TrainingService(service_base.PlatformService):
             "certificates": self.db[CERTIFICATES].count_documents({}),
             "generated_at": isoformat(utcnow()),
         }
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     # -- courses ---------------------------------------------------------------
 
@@ -253,8 +259,16 @@ class TrainingService(service_base.PlatformService):
         user_id = self._learner()
         course = courses.visible(self.db, self.caller, course_id)
         enrollment, created = enrollments.enroll(self.db, user_id, course)
-        if created:
-            self.events(events.COURSE_ENROLLED, user_id=user_id, course_id=course["_id"], title=course["title"])
+        if created or enrollments.recently_enrolled(enrollment):
+            # A retry that finds the enrollment saves its outbox entry again (a no-op when it is there): an
+            # enrollment whose first request died before saving its event still gets it.
+            self.events(
+                events.COURSE_ENROLLED,
+                user_id=user_id,
+                course_id=course["_id"],
+                envelope_id=enrollments.enrolled_event_id(enrollment),
+                title=course["title"],
+            )
         return dict(enrollments.view(enrollment), created=created, enrolled=True)
 
     @rpc

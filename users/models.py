@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint, Uui
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from common.clock import utcnow
+from common.outbox import OutboxRecord
 from common.roles import ROLES
 from common.runtime_settings import settings_table
 
@@ -74,3 +75,7 @@ class Preferences(Base):
 
 
 runtime_settings = settings_table(Base.metadata)
+
+
+class OutboxMessage(OutboxRecord, Base):
+    """Events saved with the change that causes them, until the relay has published them (common/outbox.py)."""

@@ -12,6 +12,7 @@ from common.pagination import PageQuerySchema, page_of
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.timers import ConfiguredTimer
 from common.validation import load
 from users import accounts, directory, preferences, relationships
 from users.models import ACTIVE, PENDING, Base, User, UserRole
@@ -50,8 +51,9 @@ class UsersService(service_base.PlatformService):
     events = DomainEvents()
     auth = RpcProxy("auth")
 
-    def _create_account(self, data, roles, status, confirmed):
-        """Profile first (its unique constraints settle races), then the identity in auth."""
+    def _create_account(self, data, roles, status, confirmed, **announce):
+        """Profile first (its unique constraints settle races), then the identity in auth; USER_REGISTERED (with
+        ``announce`` in its metadata) is committed with the profile."""
         session = self.db.session
         user = accounts.add_user(
             session,
@@ -73,6 +75,7 @@ class UsersService(service_base.PlatformService):
         except Exception:
             session.rollback()  # no profile without an identity
             raise
+        self._announce_registration(user, not confirmed, identity["confirmation_code"], **announce)
         try:
             session.commit()
         except Exception:
@@ -92,8 +95,7 @@ class UsersService(service_base.PlatformService):
         data = load(RegisterSchema(), payload)
         roles = accounts.check_self_registration_role(data.pop("role"))
         needs_code = self.settings["require_email_confirmation"]
-        user, code = self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
-        self._announce_registration(user, needs_code, code)
+        user, _ = self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
         message = "Check your email for the confirmation code" if needs_code else "Registered; you can log in"
         return {"message": message, "user_id": str(user.id), "user": full_profile(user)}
 
@@ -106,8 +108,8 @@ class UsersService(service_base.PlatformService):
             raise ValidationError("The code is not valid or has expired", {"code": ["invalid or expired"]})
         self.auth.confirm_identity(str(user.id), data["code"])
         user.status = ACTIVE
-        session.commit()
         self.events(events.USER_CONFIRMED, user_id=user.id, email=user.email)
+        session.commit()
         return {"message": "Your account is confirmed; you can log in", "user": full_profile(user)}
 
     @rpc
@@ -116,6 +118,7 @@ class UsersService(service_base.PlatformService):
         if user is not None and user.status == PENDING:
             code = self.auth.new_confirmation_code(str(user.id))["confirmation_code"]
             self._announce_registration(user, True, code, resent=True)
+            self.db.session.commit()
         return {"message": CONFIRMATION_SENT}
 
     def _announce_registration(self, user, requires_confirmation, code, **extra):
@@ -145,8 +148,8 @@ class UsersService(service_base.PlatformService):
         changes = load(ProfileFieldsSchema(), payload)
         session = self.db.session
         user = accounts.update_profile(accounts.get_user(session, self.caller.require_user()), changes)
-        session.commit()
         self.events(events.USER_UPDATED, user_id=user.id, fields=sorted(changes))
+        session.commit()
         return full_profile(user)
 
     @rpc
@@ -160,7 +163,6 @@ class UsersService(service_base.PlatformService):
         session = self.db.session
         user = accounts.get_user(session, self.caller.require_user())
         merged = preferences.merge(session, user.id, changes)
-        session.commit()
         # engagement keeps show_on_leaderboard from this (the whole state, so the newest event wins).
         self.events(
             events.USER_UPDATED,
@@ -168,6 +170,7 @@ class UsersService(service_base.PlatformService):
             fields=[f"preferences.{k}" for k in sorted(changes)],
             preferences=merged,
         )
+        session.commit()
         return merged
 
     # -- anyone's profile ----------------------------------------------------
@@ -188,9 +191,9 @@ class UsersService(service_base.PlatformService):
         user, outcome = accounts.find_or_create_external(
             session, data["provider"], data["provider_id"], data["email"], data["email_verified"], data["name"]
         )
-        session.commit()
         if outcome == "created":
             self._announce_registration(user, False, None, provider=user.provider)
+        session.commit()
         return {"user": full_profile(user), "outcome": outcome}
 
     @rpc
@@ -200,9 +203,9 @@ class UsersService(service_base.PlatformService):
         data = load(ExternalConfirmationSchema(), payload)
         session = self.db.session
         user, confirmed = accounts.confirm_external_email(session, data["user_id"], data["email"])
-        session.commit()
         if confirmed:
             self.events(events.USER_CONFIRMED, user_id=user.id, email=user.email, provider=data["provider"])
+        session.commit()
         return {"user": full_profile(user), "confirmed": confirmed}
 
     @rpc
@@ -271,8 +274,9 @@ class UsersService(service_base.PlatformService):
         """Admin (or operator) creates an account that is active at once."""
         self.caller.require_role(ADMIN)
         data = load(CreateUserSchema(), payload)
-        user, _ = self._create_account(data, data["roles"], data["status"], confirmed=True)
-        self._announce_registration(user, False, None, created_by=self.caller.user_id)
+        user, _ = self._create_account(
+            data, data["roles"], data["status"], confirmed=True, created_by=self.caller.user_id
+        )
         return full_profile(user)
 
     @rpc
@@ -284,8 +288,8 @@ class UsersService(service_base.PlatformService):
         if changes.get("status", ACTIVE) != ACTIVE:
             accounts.ensure_not_last_admin(session, user)
         accounts.update_profile(user, changes)
-        session.commit()
         self.events(events.USER_UPDATED, user_id=user.id, fields=sorted(changes), by=self.caller.user_id)
+        session.commit()
         return full_profile(user)
 
     @rpc
@@ -298,8 +302,8 @@ class UsersService(service_base.PlatformService):
         session.delete(user)
         session.flush()
         self.auth.delete_identity(str(user.id))
-        session.commit()
         self.events(events.USER_DELETED, user_id=user_id, email=email, by=self.caller.user_id)
+        session.commit()
         return {"deleted": True, "user_id": str(user_id)}
 
     @rpc
@@ -317,8 +321,8 @@ class UsersService(service_base.PlatformService):
         user = accounts.get_user(session, user_id, for_update=True)
         before = user.roles
         roles = accounts.set_roles(session, user, data["roles"])
-        session.commit()
         self.events(events.USER_ROLES_CHANGED, user_id=user.id, before=before, after=roles, by=self.caller.user_id)
+        session.commit()
         return {"user_id": str(user.id), "roles": roles}
 
     # -- relationships ---------------------------------------------------------
@@ -336,10 +340,10 @@ class UsersService(service_base.PlatformService):
         me = accounts.get_user(session, self.caller.require_user())
         other = accounts.get_user(session, user_id)
         changed = change(session, me.id, other.id)
-        session.commit()
         if changed:  # following twice, or unfollowing a stranger, is harmless and silent
             # The follower's name travels with the event: notifications writes "<name> now follows you" from it.
             self.events(event_type, user_id=me.id, followee_id=str(other.id), follower_name=me.name)
+        session.commit()
         return {"following": following, "user_id": str(other.id)}
 
     @rpc
@@ -359,6 +363,11 @@ class UsersService(service_base.PlatformService):
         return page_of([public_profile(other) for other in users], total, query["page"], query["page_size"])
 
     # -- admin dashboard ---------------------------------------------------------
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     @rpc
     def stats(self):

@@ -57,7 +57,7 @@ def test_booking_publishes_and_notes_stay_with_the_two_people(make_service):
     coach_id, coach = make_coach(make_service)
     learner_id = uuid.uuid4()
     learner = make_service(learner_id)
-    # Publishing comes after the commit and holds no transaction (a worker killed there would leave it open).
+    # The event is saved in the outbox inside the change's transaction, which commits both.
     in_transaction = []
     for service in (learner, coach):
         service.events.side_effect = lambda *_, db=service.db, **__: in_transaction.append(db.session.in_transaction())
@@ -91,4 +91,4 @@ def test_booking_publishes_and_notes_stay_with_the_two_people(make_service):
     cancelled = coach.cancel_session(booked["id"], reason="Travelling")
     assert cancelled["status"] == "cancelled"
     assert coach.events.call_args.kwargs["cancelled_by"] == str(coach_id)
-    assert in_transaction == [False] * 3
+    assert in_transaction == [True] * 3

@@ -100,6 +100,7 @@ def test_a_claim_is_won_by_one_caller_only(engine):
     with Session(engine) as first, Session(engine) as second:
         ((registration_id, _),) = reminders.due(first, NOW, 60 * 24)
         assert reminders.claim(first, registration_id, NOW) is True
+        first.commit()  # the caller commits the claim with its EVENT_REMINDER
         assert reminders.claim(second, registration_id, NOW) is False
 
 
