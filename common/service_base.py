@@ -4,6 +4,7 @@ A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
+from common.config_check import StartupCheck
 from common.roles import ADMIN
 from common.rpc import rpc
 
@@ -11,6 +12,8 @@ VERSION = "1.0.0"
 
 
 class PlatformService:
+    startup_check = StartupCheck()
+
     @rpc
     def health(self):
         return {"status": "ok", "service": self.name, "version": VERSION}

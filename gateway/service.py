@@ -12,11 +12,12 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
+from common.config_check import StartupCheck
 from common.context import Caller
-from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
+from common.exceptions import DomainError, Forbidden, InternalError, NotFound, ServiceUnavailable, Unauthorized
 from common.service_base import VERSION
 from common.validation import load
-from gateway import admin, envelope
+from gateway import admin, envelope, readiness
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
@@ -39,6 +40,7 @@ class GatewayService:
     name = "gateway"
 
     config = Config()
+    startup_check = StartupCheck()
     caller = Caller()
     tokens = AccessTokens()
     rate_limits = RateLimits()
@@ -153,6 +155,8 @@ class GatewayService:
     # -- answered by the gateway itself ----------------------------------------
 
     def local_health(self, calls, settings):
+        if not readiness.is_ready():
+            raise ServiceUnavailable("The platform is starting")
         return {"status": "ok", "service": self.name, "version": VERSION}
 
     def local_openapi(self, calls, settings):
