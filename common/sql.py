@@ -2,7 +2,8 @@
 
 PostgreSQL: a connect timeout (``DB_CONNECT_TIMEOUT`` seconds) and a statement
 timeout (``DB_STATEMENT_TIMEOUT_MS``), so a hung database fails the call instead
-of holding a worker.
+of holding a worker. Eventlet makes psycopg2 asynchronous, and libpq ignores its
+own ``connect_timeout`` then: the deadline on connecting is a green timeout.
 
 SQLite (embedded mode): every service runs as greenthreads of one process. WAL
 lets readers run beside a writer, but SQLite's own wait for a lock (the busy
@@ -15,6 +16,7 @@ rollback; the busy timeout remains for other processes (``python -m bootstrap``)
 
 import threading
 
+import eventlet
 import nameko_sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -91,6 +93,14 @@ def serialise_sqlite_writers(engine, timeout):
     event.listen(engine.pool, "checkin", lambda _dbapi_connection, record: release(record.info))
 
 
+def limit_connect_time(engine, seconds):
+    @event.listens_for(engine, "do_connect")
+    def connect_within_deadline(dialect, _record, cargs, cparams):
+        timeout = dialect.loaded_dbapi.OperationalError(f"connection timeout: no answer in {seconds} s")
+        with eventlet.Timeout(seconds, timeout):
+            return dialect.connect(*cargs, **cparams)
+
+
 class Database(nameko_sqlalchemy.Database):
     """``Database(Base)`` as in nameko-sqlalchemy, with the engine options above."""
 
@@ -101,6 +111,9 @@ class Database(nameko_sqlalchemy.Database):
         ]
         self.engine_options = {**engine_options(url, config), **self.engine_options}
         super().setup()
-        if self.engine.url.get_backend_name() == "sqlite":
+        backend = self.engine.url.get_backend_name()
+        if backend == "postgresql":
+            limit_connect_time(self.engine, float(config.get("DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)))
+        elif backend == "sqlite":
             timeout = int(config.get("DB_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)) / 1000
             serialise_sqlite_writers(self.engine, timeout)
