@@ -143,7 +143,7 @@ def seed_and_announce(config):
 
 def announce(config, seeded):
     url = f"http://{config['WEB_SERVER_ADDRESS']}"
-    print(f"\nThe platform is ready at {url}  (API docs: {url}/docs)\n", flush=True)
+    print(f"\nThe platform is running at {url}  (API docs: {url}/docs)\n", flush=True)
     print('Log in with POST /auth/login {"identifier": <email>, "password": <password>}:')
     for email, password, roles, _ in seeded:
         print(f"  {','.join(roles):<11} {email:<28} {password}")

@@ -133,7 +133,7 @@ def test_writes_while_it_starts_are_all_answered_and_it_says_when_it_is_ready(st
     assert process.poll() is None
     log = log_path.read_text()
     assert "database is locked" not in log
-    assert "The platform is ready at" in log and "Seeding the demo accounts failed" not in log
+    assert "The platform is running at" in log and "Seeding the demo accounts failed" not in log
 
 
 def test_a_second_start_on_the_same_address_stops_with_one_line(starting_platform, tmp_path):
