@@ -168,6 +168,14 @@ BAD_SETTINGS = {
 }
 
 
+# The same checks before ``nameko run``: python -m common.run takes its arguments.
+WRAPPED_USERS = [sys.executable, "-m", "common.run", "--config", "config.yaml", "users.service:UsersService"]
+WRAPPED_BAD_SETTINGS = {
+    "run-max-workers": ({"MAX_WORKERS": "abc"}, "MAX_WORKERS"),
+    "run-unreachable-broker": ({"AMQP_URI": CLOSED_BROKER}, "AMQP_URI"),
+}
+
+
 @pytest.fixture(scope="module")
 def bad_starts(tmp_path_factory):
     """``{case: (exit status, output lines, var dir)}``: every bad start at once, so they cost one start's time."""
@@ -176,6 +184,10 @@ def bad_starts(tmp_path_factory):
         tmp_path = tmp_path_factory.mktemp(case)
         env = embedded_env(tmp_path / "var", free_address(), **overrides)
         runs[case] = (start(EMBEDDED, env, tmp_path / "output.log"), tmp_path)
+    for case, (overrides, _) in WRAPPED_BAD_SETTINGS.items():
+        tmp_path = tmp_path_factory.mktemp(case)
+        env = embedded_env(tmp_path / "var", free_address(), **overrides)
+        runs[case] = (start(WRAPPED_USERS, env, tmp_path / "output.log"), tmp_path)
     tmp_path = tmp_path_factory.mktemp("bootstrap")
     env = embedded_env(tmp_path / "var", free_address(), AMQP_URI=CLOSED_BROKER)
     runs["bootstrap"] = (start([sys.executable, "-m", "bootstrap"], env, tmp_path / "output.log"), tmp_path)
@@ -191,6 +203,25 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_it(bad_starts, case)
     assert status not in (0, None)
     assert len(lines) == 1 and BAD_SETTINGS[case][1] in lines[0], lines
     assert not (var_dir / "auth.sqlite3").exists()  # stopped before touching anything
+
+
+@pytest.mark.parametrize("case", list(WRAPPED_BAD_SETTINGS))
+def test_a_bad_setting_stops_a_service_run_by_common_run_with_one_line_naming_it(bad_starts, case):
+    status, lines, _ = bad_starts[case]
+    assert status not in (0, None)
+    assert len(lines) == 1 and WRAPPED_BAD_SETTINGS[case][1] in lines[0], lines
+
+
+def test_common_run_hands_a_good_config_over_to_nameko_run(tmp_path):
+    address = free_address()
+    command = [sys.executable, "-m", "common.run", "--config", "config.yaml", "gateway.service:GatewayService"]
+    process = start(command, embedded_env(tmp_path, address, AMQP_URI="memory://"), tmp_path / "output.log")
+    try:
+        health = first_answer(process, f"http://{address}")
+        assert health.status_code == 200 and health.json()["data"]["service"] == "gateway"
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_bootstrap_refuses_the_default_admin_password_outside_embedded_mode(bad_starts):
