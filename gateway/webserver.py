@@ -9,6 +9,7 @@ between the two. This one listens without it: a busy or malformed
 import errno
 
 import eventlet
+from nameko.constants import WEB_SERVER_CONFIG_KEY
 from nameko.exceptions import ConfigurationError
 from nameko.web.server import WebServer, parse_address
 
@@ -42,10 +43,20 @@ def ensure_free(address):
 
 
 class ExclusiveWebServer(WebServer):
+    @property
+    def address(self):
+        return self.container.config.get(WEB_SERVER_CONFIG_KEY, "0.0.0.0:8000")
+
+    @property
+    def bind_addr(self):
+        # Nameko reads this already while it builds the container: a malformed address is one line there too
+        # (Nameko's own ConfigurationError ends `nameko run` with exit status 0).
+        return bind_address(self.address)
+
     def start(self):
         if not self._starting:
             self._starting = True
-            self._sock = listen(self.container.config.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000"))
+            self._sock = listen(self.address)
             # As Nameko does: work around https://github.com/celery/kombu/issues/838
             self._sock.settimeout(None)
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
