@@ -176,7 +176,6 @@ def _value(config, path):
 
 def problems(config, raw=None):
     """One line per bad value, naming its variable; values a config leaves out are not checked."""
-    raw = raw if raw is not None else _raw_config()
     checks = list(SETTINGS)
     checks.extend((("DB_URIS", key), database_url) for key in (config.get("DB_URIS") or {}))
     found = []
@@ -186,6 +185,7 @@ def problems(config, raw=None):
             continue
         problem = check(value)
         if problem:
+            raw = raw if raw is not None else _raw_config()
             found.append(f"Bad configuration: {setting_name(path, raw)} {problem} (got {value!r})")
     return found
 
