@@ -89,8 +89,10 @@ def serialise_sqlite_writers(engine, timeout):
 
     event.listen(engine, "commit", lambda connection: release(connection.info))
     event.listen(engine, "rollback", lambda connection: release(connection.info))
-    # A connection given back to the pool with its transaction still open is rolled back there.
+    # A connection given back to the pool with its transaction still open is rolled back there; an invalidated
+    # one has lost its transaction.
     event.listen(engine.pool, "checkin", lambda _dbapi_connection, record: release(record.info))
+    event.listen(engine.pool, "invalidate", lambda _dbapi_connection, record, _exc: release(record.info))
 
 
 def limit_connect_time(engine, seconds):
