@@ -99,7 +99,7 @@ def first_answer(process, url):
     while time.monotonic() < deadline:
         assert process.poll() is None, "embedded.py exited while starting"
         try:
-            return requests.get(url + "/health", timeout=2)
+            return requests.get(url + "/health", timeout=(2, 15))  # a busy machine can be slow to answer
         except requests.ConnectionError:
             eventlet.sleep(0.02)
     pytest.fail(f"no answer on {url}/health within {START_TIMEOUT} s")
