@@ -1,8 +1,10 @@
 """Embedded mode: the whole platform in one process with nothing but Python.
 
 ``memory://`` broker, SQLite files under var/, mongomock, codes in the log.
-Migrates, starts every service and the gateway, seeds the admin and demo
-accounts, prints how to log in, and runs until interrupted.
+Checks the settings (a bad one, or a busy address, stops it with one line),
+migrates, starts every service and the gateway, seeds the admin and demo
+accounts (GET /health answers 503 until then; a failed seeding is logged and
+never stops it), prints how to log in, and runs until interrupted.
 """
 
 import eventlet
