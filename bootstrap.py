@@ -6,6 +6,7 @@ in AMQP_URI.
 """
 
 import argparse
+import logging.config
 
 DEMO_ACCOUNTS = (
     ("instructor@example.com", "instructor", "Ingrid Instructor", ["instructor"], "instructor-demo-1"),
@@ -105,13 +106,13 @@ def seed_demo_course(training_rpc, instructor_id):
     return True
 
 
-def seed_demo(config, rpc):
+def seed_demo(config, rpc, timeout=None):
     """Demo accounts' course, made with ``rpc`` for lookups and a proxy acting as the demo instructor."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     instructor_id = account_id(rpc.users, DEMO_ACCOUNTS[0][0])
     context = {"user_id": instructor_id, "roles": ",".join(DEMO_ACCOUNTS[0][3])}
-    with ClusterRpcProxy(config, context_data=context) as as_instructor:
+    with ClusterRpcProxy(config, context_data=context, timeout=timeout) as as_instructor:
         return seed_demo_course(as_instructor.training, instructor_id)
 
 
@@ -122,11 +123,22 @@ def main(argv=None):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from common.config import load_config
+    from common.config_check import (
+        check_broker,
+        check_config,
+        refuse_default_admin_password,
+        warn_about_default_credentials,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo", action="store_true", help="also create a demo instructor, coach, learner and course")
     args = parser.parse_args(argv)
     config = load_config()
+    check_config(config)
+    logging.config.dictConfig(config["LOGGING"])
+    warn_about_default_credentials(config)
+    refuse_default_admin_password(config)
+    check_broker(config)
     with ClusterRpcProxy(config) as rpc:
         for email, _password, roles, created in seed(rpc.users, config, demo=args.demo):
             print(f"{'created' if created else 'exists '} {','.join(roles):<10} {email}")

@@ -1,14 +1,17 @@
 """Embedded mode: the whole platform in one process with nothing but Python.
 
 ``memory://`` broker, SQLite files under var/, mongomock, codes in the log.
-Migrates, starts every service and the gateway, seeds the admin and demo
-accounts, prints how to log in, and runs until interrupted.
+Checks the settings (a bad one, or a busy address, stops it with one line),
+migrates, starts every service and the gateway, seeds the admin and demo
+accounts (GET /health answers 503 until then; a failed seeding is logged and
+never stops it), prints how to log in, and runs until interrupted.
 """
 
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 -- before anything else touches sockets or threads
 
+import logging  # noqa: E402
 import logging.config  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -20,7 +23,23 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 import bootstrap  # noqa: E402
 from common.config import ROOT, load_config  # noqa: E402
+from common.config_check import (  # noqa: E402
+    check_broker,
+    check_config,
+    refuse_default_admin_password,
+    setting_name,
+    warn_about_default_credentials,
+)
 from common.migrations import SQL_SERVICES, upgrade  # noqa: E402
+from gateway import readiness  # noqa: E402
+from gateway.webserver import ensure_free  # noqa: E402
+
+log = logging.getLogger("embedded")
+
+# Where the SQLite files and media go (relative to the checkout); the DB and media variables still win.
+VAR_DIR_VARIABLE = "EMBEDDED_VAR_DIR"
+SEED_ATTEMPTS = 3
+SEED_RPC_TIMEOUT = 30
 
 SERVICE_CLASSES = (
     "gateway.service:GatewayService",
@@ -52,14 +71,33 @@ def load_class(path):
     return getattr(module, class_name)
 
 
-def main():
-    os.chdir(ROOT)
-    os.makedirs("var", exist_ok=True)
+def use_var_dir():
+    var_dir = os.path.abspath(os.environ.get(VAR_DIR_VARIABLE) or "var")
+    os.makedirs(var_dir, exist_ok=True)
+    for service in SQL_SERVICES:
+        os.environ.setdefault(setting_name(("DB_URIS", f"{service}:Base")), f"sqlite:///{var_dir}/{service}.sqlite3")
+    os.environ.setdefault(setting_name(("MEDIA", "LOCAL_DIRECTORY")), os.path.join(var_dir, "media"))
+
+
+def prepare():
+    """The checked config, logging set up, databases migrated; ``StartupError`` (one line, exit 1) otherwise."""
+    use_var_dir()
     config = load_config()
+    check_config(config)
     logging.config.dictConfig(config["LOGGING"])
+    warn_about_default_credentials(config)
+    refuse_default_admin_password(config)
+    check_broker(config)
+    # Before touching the databases: a second start on a busy address must leave the first one's files alone.
+    ensure_free(config["WEB_SERVER_ADDRESS"])
     for service in SQL_SERVICES:
         upgrade(service, config["DB_URIS"][f"{service}:Base"])
+    return config
 
+
+def main():
+    os.chdir(ROOT)
+    config = prepare()
     if config["AMQP_URI"].startswith("memory://"):
         carry_content_type_in_memory_transport()
         # The in-memory transport polls its queues; kombu's default of 1 s is a second per hop.
@@ -69,15 +107,43 @@ def main():
         runner.add_service(load_class(path))
     # Signal handlers run in the hub, where eventlet cannot block: stop from a greenlet.
     signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
+    # GET /health answers 503 "starting" until the accounts below exist.
+    readiness.mark_starting()
     runner.start()
-    announce(config)
+    url = f"http://{config['WEB_SERVER_ADDRESS']}"
+    print(f"\nStarting at {url}: GET /health answers 503 until the demo accounts are seeded.", flush=True)
+    eventlet.spawn_n(seed_and_announce, config)
     wait_until_stopped(runner)
 
 
-def announce(config):
-    with ClusterRpcProxy(config) as rpc:
+def seed(config):
+    with ClusterRpcProxy(config, timeout=SEED_RPC_TIMEOUT) as rpc:
         seeded = bootstrap.seed(rpc.users, config, demo=True)
-        bootstrap.seed_demo(config, rpc)
+        bootstrap.seed_demo(config, rpc, timeout=SEED_RPC_TIMEOUT)
+    return seeded
+
+
+def seed_and_announce(config):
+    """Seed the accounts and the demo course, then say the platform is ready; a failure never stops it."""
+    for attempt in range(1, SEED_ATTEMPTS + 1):
+        try:
+            seeded = seed(config)
+            break
+        except Exception as exc:  # whatever went wrong, the platform keeps serving
+            log.error("Seeding the demo accounts failed (attempt %d of %d): %r", attempt, SEED_ATTEMPTS, exc)
+            eventlet.sleep(attempt)
+    else:
+        log.error(
+            "The platform runs WITHOUT its admin and demo accounts and demo course (see the errors above);"
+            " restart it, or run python -m bootstrap --demo, to try again"
+        )
+        readiness.mark_ready()
+        return
+    readiness.mark_ready()
+    announce(config, seeded)
+
+
+def announce(config, seeded):
     url = f"http://{config['WEB_SERVER_ADDRESS']}"
     print(f"\nThe platform is running at {url}  (API docs: {url}/docs)\n", flush=True)
     print('Log in with POST /auth/login {"identifier": <email>, "password": <password>}:')

@@ -1,7 +1,6 @@
 """The auth service: credentials, tokens and codes. Entrypoints only."""
 
 from nameko.dependency_providers import Config
-from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +33,7 @@ from common.ids import parse_uuid
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.sql import Database
 from common.timers import ConfiguredTimer
 from common.validation import load
 

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
 
 from coaching import booking
@@ -43,6 +42,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.sql import Database
 from common.timers import ConfiguredTimer
 from common.validation import load
 

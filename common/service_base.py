@@ -5,6 +5,7 @@ A service class inherits these and declares ``name``, ``caller`` (a
 """
 
 from common import health as health_checks
+from common.config_check import StartupCheck
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics
 from common.mongo import MongoDatabase
@@ -21,6 +22,7 @@ class PlatformService:
     log_context = WorkerLogContext()
     worker_metrics = WorkerMetrics()
     tracing = WorkerTracing()
+    startup_check = StartupCheck()
 
     @rpc
     def health(self, detail=False):

@@ -4,7 +4,6 @@ import base64
 import hashlib
 import secrets
 
-from nameko_sqlalchemy import Database
 from sqlalchemy import func, or_, select
 
 from common import events, service_base
@@ -17,6 +16,7 @@ from common.pagination import offset_of, page_of
 from common.roles import ADMIN, COACH, INSTRUCTOR
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.sql import Database
 from common.timers import ConfiguredTimer
 from common.validation import load
 from events import attendance, calendar, registrations, reminders

@@ -10,9 +10,12 @@ from werkzeug.routing import Rule
 
 from common.exceptions import InternalError
 from gateway import envelope
+from gateway.webserver import ExclusiveWebServer
 
 
 class ApiRequestHandler(HttpRequestHandler):
+    server = ExclusiveWebServer()
+
     def get_url_rule(self):
         return Rule(self.url)  # no method list: all methods match
 

@@ -11,15 +11,16 @@ import logging
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
+from common.config_check import StartupCheck
 from common.context import Caller
-from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
+from common.exceptions import DomainError, Forbidden, InternalError, NotFound, ServiceUnavailable, Unauthorized
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics, exposition
 from common.rpc import RpcProxy
 from common.service_base import VERSION
 from common.tracing import WorkerTracing
 from common.validation import load
-from gateway import access, admin, discovery, docs_ui, envelope
+from gateway import access, admin, discovery, docs_ui, envelope, readiness
 from gateway.breaker import ServiceGuards
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
@@ -44,6 +45,7 @@ class GatewayService:
     name = "gateway"
 
     config = Config()
+    startup_check = StartupCheck()
     caller = Caller()
     log_context = WorkerLogContext()
     worker_metrics = WorkerMetrics()
@@ -176,6 +178,8 @@ class GatewayService:
     # -- answered by the gateway itself ----------------------------------------
 
     def local_health(self, calls, settings):
+        if not readiness.is_ready():
+            raise ServiceUnavailable("The platform is starting")
         return {"status": "ok", "service": self.name, "version": VERSION}
 
     def local_openapi(self, calls, settings):
@@ -201,6 +205,8 @@ class GatewayService:
         return Response(body, content_type=content_type)
 
     def local_ready(self, calls, settings):
+        if not readiness.is_ready():
+            raise ServiceUnavailable("The platform is starting")
         return admin.readiness(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
 
     def local_admin_dashboard(self, calls, settings):

@@ -1,6 +1,5 @@
 """The users service: profiles, registration, roles, follows, preferences. Entrypoints only."""
 
-from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 
 from common import events, service_base
@@ -12,6 +11,7 @@ from common.pagination import PageQuerySchema, page_of
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
+from common.sql import Database
 from common.timers import ConfiguredTimer
 from common.validation import load
 from users import accounts, directory, preferences, relationships

@@ -133,7 +133,9 @@ def test_operators_use_nameko_shell(platform):
 
 
 def test_bootstrap_seeds_the_admin_demo_accounts_and_course_once(platform):
+    # Outside embedded mode bootstrap refuses the default admin password.
     env = {**os.environ, "AMQP_URI": platform["AMQP_URI"], "ADMIN_EMAIL": "root@example.com"}
+    env["ADMIN_PASSWORD"] = "root-password-1"
     runs = [
         subprocess.run(
             [sys.executable, "-m", "bootstrap", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60

@@ -18,7 +18,8 @@ if str(ROOT) not in sys.path:
 PLATFORM_SERVICES = ("gateway", "auth", "users", "training", "coaching", "events", "notifications", "engagement")
 INFRASTRUCTURE = ("rabbitmq", "postgres", "mongo", "redis")
 MIGRATED = ("auth", "users")
-NAMEKO_RUN = re.compile(r"nameko run --config config\.yaml ([\w.:]+)")
+# Containers start services with `python -m common.run`: `nameko run`'s arguments, after a configuration check.
+NAMEKO_RUN = re.compile(r"python -m common\.run --config config\.yaml ([\w.:]+)")
 COMPOSE_DEFAULT = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -59,7 +60,7 @@ def command_text(service):
 
 def run_target(service):
     found = NAMEKO_RUN.findall(command_text(service))
-    assert len(found) == 1, f"one `nameko run --config config.yaml ...` expected in {service['command']!r}"
+    assert len(found) == 1, f"one `python -m common.run --config config.yaml ...` expected in {service['command']!r}"
     return found[0]
 
 
@@ -115,7 +116,7 @@ def test_sql_services_migrate_before_they_serve(services, name):
     command = command_text(services[name])
     migrate = f"python -m common.migrations upgrade {name}"
     assert migrate in command
-    assert command.index(migrate) < command.index("nameko run")
+    assert command.index(migrate) < command.index("python -m common.run")
     assert re.search(rf"{re.escape(migrate)}\s*&&", command), "the service must not start when migrating fails"
 
 
