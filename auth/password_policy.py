@@ -68,4 +68,5 @@ def check(password, names=(), field="password"):
     """Raise a 400 naming every problem of ``password``; ``field`` is the name the client sent it under."""
     found = problems(password, names)
     if found:
-        raise ValidationError(f"The password {found[0]}", {field: [f"The password {reason}" for reason in found]})
+        reasons = [f"The password {reason}" for reason in found]
+        raise ValidationError(reasons[0], {"fields": {field: reasons}})  # the shape of every field error

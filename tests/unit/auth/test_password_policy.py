@@ -44,7 +44,7 @@ def test_check_raises_a_400_naming_the_field():
         password_policy.check("password1", field="new_password")
     assert refused.value.status == 400
     assert "at least 10 characters" in refused.value.message
-    assert refused.value.details["new_password"] == [
+    assert refused.value.details["fields"]["new_password"] == [
         "The password must be at least 10 characters long",
         "The password is one of the most common passwords",
     ]
