@@ -72,7 +72,10 @@ TEMPLATES = {
         "An old sign-in token of yours was used again, so every session was signed out. Sign in again.",
     ),
     e.ACCOUNT_LOCKED: Template(
-        SECURITY, "Your account is locked for a while", "Too many failed sign-ins: your account is locked for a while."
+        SECURITY,
+        "Sign-ins to your account are locked at one address",
+        "Too many failed sign-ins to your account came from one address, so it is locked out for a while."
+        " You can still sign in as usual. If you did not try, consider changing your password.",
     ),
     e.USER_CONFIRMED: Template(ACCOUNT, "Welcome aboard", "Your account is confirmed. Happy learning!"),
     e.USER_FOLLOWED: Template(SOCIAL, "You have a new follower", "{follower_name} now follows you."),
