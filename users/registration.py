@@ -6,7 +6,10 @@ is told by email, not the caller: its owner learns that someone tried to registe
 it (the email was taken), or the registrant learns that the username was taken.
 """
 
+import threading
 import uuid
+
+import eventlet
 
 from users.accounts import EMAIL_TAKEN
 
@@ -28,3 +31,32 @@ def attempt_notice(reason, holder, email, username):
     if reason == EMAIL_TAKEN:
         return holder.id, {"email": holder.email, "reason": reason}
     return uuid.uuid4(), {"email": email.strip().lower(), "reason": reason, "username": username}
+
+
+class TypicalDuration:
+    """How long a registration that makes an account usually takes (a running average in this process), so that
+    one that makes none can take as long. Both hash the password; the one that makes an account also writes and
+    commits in two databases, which an attacker timing many answers could otherwise tell apart."""
+
+    def __init__(self, weight=0.2, ceiling_seconds=3.0):
+        self.weight = weight
+        self.ceiling_seconds = ceiling_seconds
+        self.average = None
+        self._lock = threading.Lock()
+
+    def observe(self, seconds):
+        with self._lock:
+            if self.average is None:
+                self.average = seconds
+            else:
+                self.average += self.weight * (seconds - self.average)
+
+    def remaining(self, elapsed):
+        return max(0.0, min(self.average or 0.0, self.ceiling_seconds) - elapsed)
+
+    def wait_out(self, elapsed):
+        """Sleep (green) until a registration that made no account has taken as long as a typical one."""
+        eventlet.sleep(self.remaining(elapsed))
+
+
+ACCOUNT_MADE = TypicalDuration()

@@ -1,5 +1,7 @@
 """The users service: profiles, registration, roles, follows, preferences. Entrypoints only."""
 
+import time
+
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 
@@ -91,6 +93,7 @@ class UsersService(service_base.PlatformService):
     def register(self, **payload):
         """The same answer (and about the same time) whether the email and username are free or taken: a taken
         one makes no account, the password is still checked and hashed by auth, and the address is told."""
+        started = time.monotonic()
         data = load(RegisterSchema(), payload)
         roles = accounts.check_self_registration_role(data.pop("role"))
         needs_code = self.settings["require_email_confirmation"]
@@ -106,10 +109,12 @@ class UsersService(service_base.PlatformService):
                     raise
             else:
                 self._announce_registration(user, needs_code, code)
+                registration.ACCOUNT_MADE.observe(time.monotonic() - started)
         if taken is not None:
             self.auth.screen_password(password=data["password"], email=data["email"], username=data["username"])
             user_id, notice = registration.attempt_notice(*taken, data["email"], data["username"])
             self.events(events.REGISTRATION_ATTEMPTED, user_id=user_id, **notice)
+            registration.ACCOUNT_MADE.wait_out(time.monotonic() - started)
         return registration.answer(needs_code)
 
     @rpc

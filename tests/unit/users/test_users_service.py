@@ -290,3 +290,14 @@ def test_get_accounts_and_list_accounts_are_internal_only():
     routed = {(route.service, route.rpc) for route in ROUTES}
     assert ("users", "get_accounts") not in routed
     assert ("users", "list_accounts") not in routed
+
+
+def test_a_registration_that_makes_no_account_takes_as_long_as_one_that_does():
+    typical = registration.TypicalDuration(weight=0.5, ceiling_seconds=2.0)
+    assert typical.remaining(0.1) == 0.0  # nothing observed yet
+    typical.observe(0.4)
+    typical.observe(0.6)
+    assert typical.average == pytest.approx(0.5)
+    assert typical.remaining(0.1) == pytest.approx(0.4) and typical.remaining(0.7) == 0.0
+    typical.observe(30.0)  # an outlier (a slow database) never holds an answer more than the ceiling
+    assert typical.remaining(0.0) == 2.0
