@@ -60,11 +60,13 @@ class OneTimeCode(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins per identifier, whether or not an account has it (so locks reveal nothing)."""
+    """Failed logins per identifier and client address, whether or not an account has the identifier (so locks
+    reveal nothing); a lock shuts out that address only, never the owner elsewhere."""
 
     __tablename__ = "login_attempts"
 
     identifier: Mapped[str] = mapped_column(String(320), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

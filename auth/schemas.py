@@ -2,7 +2,9 @@
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-PASSWORD = validate.Length(min=8, max=128)
+from auth.password_policy import MAX_LENGTH, MIN_LENGTH
+
+PASSWORD = validate.Length(min=MIN_LENGTH, max=MAX_LENGTH)
 
 
 class IdentifierSchema(Schema):

@@ -4,7 +4,7 @@ from nameko.dependency_providers import Config
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from auth import lockout, refresh_tokens, sign_in_states
+from auth import lockout, password_policy, refresh_tokens, sign_in_states
 from auth.models import Base, Credential, LinkedIdentity, RefreshToken
 from auth.passwords import PasswordHashing
 from auth.providers.cognito import CognitoHostedUI, CognitoUserPoolProvider
@@ -94,9 +94,11 @@ class AuthService(service_base.PlatformService):
     def login(self, **payload):
         data = load(LoginSchema(), payload)
         identifier = normalize_identifier(data["identifier"])
+        client = self.caller.client_address
         session = self.db.session
-        if lockout.locked_until(session, identifier):
-            raise RateLimited("Too many failed logins; try again later")
+        until = lockout.locked_until(session, identifier, client)
+        if until:
+            raise RateLimited("Too many failed logins; try again later", {"retry_after": lockout.seconds_left(until)})
         provider = self._provider()
         user_id = provider.authenticate(identifier, data["password"])
         if user_id is None:
@@ -104,6 +106,7 @@ class AuthService(service_base.PlatformService):
                 until = lockout.record_failure(
                     session,
                     identifier,
+                    client,
                     self.settings["max_failed_logins"],
                     self.settings["failure_window_seconds"],
                     self.settings["lockout_seconds"],
@@ -117,7 +120,7 @@ class AuthService(service_base.PlatformService):
                 self._announce_lock(provider, identifier, until)
             session.commit()
             raise Unauthorized(GENERIC_LOGIN_ERROR)
-        lockout.clear(session, identifier)
+        lockout.clear(session, identifier, client)
         account = self._active_account(user_id)
         self.events(events.USER_LOGGED_IN, user_id=user_id, provider=provider.name)
         return self._tokens_for(account)  # commits the event with the refresh token
@@ -352,11 +355,22 @@ class AuthService(service_base.PlatformService):
     def create_identity(self, **payload):
         """Internal: called by users over RPC; no gateway route leads here."""
         data = load(NewIdentitySchema(), payload)
+        if data["password"] is not None:
+            password_policy.check(data["password"], (data["email"], data["username"]))
         code = self._provider().create_identity(
             data["user_id"], data["email"], data["username"], data["password"], data["confirmed"]
         )
         self.db.session.commit()
         return {"confirmation_code": code}
+
+    @rpc
+    def screen_password(self, password, email, username=None):
+        """Internal: users' registration of an email or username that is taken already. The password is refused
+        as ``create_identity`` would refuse it, and hashed as it would be hashed (the hash is thrown away), so the
+        answer and its time are those of a registration that creates an account."""
+        password_policy.check(str(password), (email, username))
+        self.passwords.hash(str(password))
+        return {"acceptable": True}
 
     @rpc
     def confirm_identity(self, user_id, code):
@@ -395,9 +409,17 @@ class AuthService(service_base.PlatformService):
     def confirm_forgot_password(self, **payload):
         data = load(PasswordResetSchema(), payload)
         session = self.db.session
-        user_id = self._provider().confirm_password_reset(data["identifier"], data["code"], data["new_password"])
+        # What the caller typed is checked at once; the account's own names only once the code is accepted,
+        # so a reset never tells a stranger which username an email has.
+        password_policy.check(data["new_password"], (data["identifier"],), field="new_password")
+        user_id = self._provider().confirm_password_reset(
+            data["identifier"],
+            data["code"],
+            data["new_password"],
+            vet=lambda *names: password_policy.check(data["new_password"], names, field="new_password"),
+        )
         refresh_tokens.revoke_all(session, user_id)
-        lockout.clear(session, normalize_identifier(data["identifier"]))
+        lockout.clear_everywhere(session, normalize_identifier(data["identifier"]))
         self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="reset")
         session.commit()
         return {"message": "The password has been reset; log in with the new one"}
@@ -407,7 +429,9 @@ class AuthService(service_base.PlatformService):
         user_id = parse_uuid(self.caller.require_user())
         data = load(ChangePasswordSchema(), payload)
         session = self.db.session
-        self._provider().change_password(user_id, data["current_password"], data["new_password"])
+        provider = self._provider()
+        password_policy.check(data["new_password"], provider.names_of(user_id), field="new_password")
+        provider.change_password(user_id, data["current_password"], data["new_password"])
         refresh_tokens.revoke_all(session, user_id)
         self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="change")
         session.commit()
@@ -418,7 +442,9 @@ class AuthService(service_base.PlatformService):
         self.caller.require_role(ADMIN)
         data = load(SetPasswordSchema(), payload)
         session = self.db.session
-        self._provider().set_password(data["user_id"], data["password"])
+        provider = self._provider()
+        password_policy.check(data["password"], provider.names_of(data["user_id"]))
+        provider.set_password(data["user_id"], data["password"])
         refresh_tokens.revoke_all(session, data["user_id"])
         self.events(events.PASSWORD_CHANGED, user_id=data["user_id"], reason="admin")
         session.commit()

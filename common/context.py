@@ -15,6 +15,8 @@ USER_ID_KEY = "user_id"
 ROLES_KEY = "roles"
 REQUEST_ID_KEY = "request_id"
 ORIGIN_KEY = "origin"
+# The HTTP client's address as the gateway sees it (auth counts failed logins per address).
+CLIENT_ADDRESS_KEY = "client_address"
 FROM_GATEWAY = "gateway"
 
 
@@ -38,6 +40,10 @@ class CallerContext:
         return self._data.get(REQUEST_ID_KEY)
 
     @property
+    def client_address(self):
+        return self._data.get(CLIENT_ADDRESS_KEY) or None
+
+    @property
     def is_internal(self):
         return self._data.get(ORIGIN_KEY) != FROM_GATEWAY
 
@@ -58,6 +64,10 @@ class CallerContext:
             self._data[ROLES_KEY] = ",".join(roles)
         self._data[REQUEST_ID_KEY] = request_id
         self._data[ORIGIN_KEY] = FROM_GATEWAY
+
+    def assume_client(self, address):
+        """Set the HTTP client's address; only the gateway does this, per HTTP request."""
+        self._data[CLIENT_ADDRESS_KEY] = str(address)
 
     def require_user(self):
         """The calling user's id; anonymous and internal calls have none and are refused here."""

@@ -87,6 +87,7 @@ class GatewayService:
             access.mark_route(request, route)
             if route.rate_limit:
                 self.rate_limits.check(route.rate_limit, request)
+            self.caller.assume_client(self.rate_limits.client_of(request))
             self._identify(request, route, request_id, calls)
             kwargs = self._arguments(request, route, path_args, int(settings.get("MAX_BODY_BYTES", 1048576)))
             if route.service == "gateway":
@@ -104,6 +105,8 @@ class GatewayService:
         except DomainError as error:
             if "retry_after" in error.details:
                 headers["Retry-After"] = str(error.details["retry_after"])
+            elif error.status == 429:  # every 429 says when to come back; a minute unless the service knows
+                headers["Retry-After"] = "60"
             return envelope.failure(error, headers)
         except Exception:
             log.exception("request %s failed in the gateway", request_id)

@@ -21,7 +21,7 @@ ANNOUNCEMENTS = "announcements"
 CATEGORIES = (SECURITY, ACCOUNT, LEARNING, COACHING, EVENTS, ACHIEVEMENTS, SOCIAL, ANNOUNCEMENTS)
 
 SUBSCRIPTIONS = {
-    "users": (e.USER_REGISTERED, e.USER_CONFIRMED, e.USER_FOLLOWED),
+    "users": (e.USER_REGISTERED, e.USER_CONFIRMED, e.USER_FOLLOWED, e.REGISTRATION_ATTEMPTED),
     "auth": (e.PASSWORD_RESET_REQUESTED, e.PASSWORD_CHANGED, e.REFRESH_TOKEN_REUSED, e.ACCOUNT_LOCKED),
     "training": (
         e.COURSE_ENROLLED,
@@ -72,7 +72,10 @@ TEMPLATES = {
         "An old sign-in token of yours was used again, so every session was signed out. Sign in again.",
     ),
     e.ACCOUNT_LOCKED: Template(
-        SECURITY, "Your account is locked for a while", "Too many failed sign-ins: your account is locked for a while."
+        SECURITY,
+        "Sign-ins to your account are locked at one address",
+        "Too many failed sign-ins to your account came from one address, so it is locked out for a while."
+        " You can still sign in as usual. If you did not try, consider changing your password.",
     ),
     e.USER_CONFIRMED: Template(ACCOUNT, "Welcome aboard", "Your account is confirmed. Happy learning!"),
     e.USER_FOLLOWED: Template(SOCIAL, "You have a new follower", "{follower_name} now follows you."),
@@ -116,6 +119,21 @@ CONFIRMATION = Template(
     SECURITY, "Confirm your account", "Hello {name}, your confirmation code is {confirmation_code}.", secret=True
 )
 WELCOME = Template(ACCOUNT, "Welcome aboard", "Hello {name}, your account is ready. Happy learning!")
+# A registration that made no account: the address is told why (the caller was not).
+ALREADY_REGISTERED = Template(
+    SECURITY,
+    "Someone tried to register with your address",
+    "Someone, perhaps you, tried to register a new account with this email address, which already has one."
+    " If it was you, log in, or reset your password if you forgot it. If not, you can ignore this message.",
+)
+# The email has no account, so there is no inbox to keep this in: email only (a secret message is not stored).
+USERNAME_TAKEN = Template(
+    SECURITY,
+    "Your registration was not completed",
+    "Someone, perhaps you, tried to register with this email address and the username {username},"
+    " which is taken. Register again with another username. If it was not you, you can ignore this message.",
+    secret=True,
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,8 @@ def template_for(event):
     metadata = event.get("metadata") or {}
     if event["event_type"] == e.USER_REGISTERED:
         return CONFIRMATION if metadata.get("confirmation_code") else WELCOME
+    if event["event_type"] == e.REGISTRATION_ATTEMPTED:
+        return USERNAME_TAKEN if metadata.get("reason") == "username_taken" else ALREADY_REGISTERED
     return TEMPLATES.get(event["event_type"])
 
 

@@ -39,6 +39,23 @@ def find_by_email(session, email):
     return session.scalars(select(User).where(User.email == email.strip().lower())).first()
 
 
+EMAIL_TAKEN = "email_taken"
+USERNAME_TAKEN = "username_taken"
+
+
+def find_taken(session, email, username=None):
+    """``(reason, user)`` when a new account could not have ``email`` (``EMAIL_TAKEN``, its holder) or
+    ``username`` (``USERNAME_TAKEN``, its holder); ``None`` when both are free."""
+    user = find_by_email(session, email)
+    if user is not None:
+        return EMAIL_TAKEN, user
+    if username:
+        user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+        if user is not None:
+            return USERNAME_TAKEN, user
+    return None
+
+
 def add_user(session, email, name, username=None, roles=("learner",), status=ACTIVE, provider="local", **profile):
     """Insert a profile; the unique email/username constraints settle concurrent duplicates (409)."""
     email = email.strip().lower()

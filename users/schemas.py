@@ -11,7 +11,7 @@ from common.roles import ROLES, normalize_role
 from users.models import STATUSES
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,150}$", error="3 to 150 letters, digits, '_', '.' or '-'")
-PASSWORD = validate.Length(min=8, max=128)
+PASSWORD = validate.Length(min=10, max=128)  # the rest of the policy: auth/password_policy.py
 NAME = validate.Length(min=1, max=200)
 ROLE_NAMES = (*ROLES, "student")
 

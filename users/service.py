@@ -1,12 +1,14 @@
 """The users service: profiles, registration, roles, follows, preferences. Entrypoints only."""
 
+import time
+
 from sqlalchemy import func, select
 
 from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
 from common.events import DomainEvents
-from common.exceptions import NotFound, ValidationError
+from common.exceptions import Conflict, NotFound, ValidationError
 from common.pagination import PageQuerySchema, page_of
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
@@ -14,7 +16,7 @@ from common.runtime_settings import RuntimeSettings, Setting
 from common.sql import Database
 from common.timers import ConfiguredTimer
 from common.validation import load
-from users import accounts, directory, preferences, relationships
+from users import accounts, directory, preferences, registration, relationships
 from users.models import ACTIVE, PENDING, Base, User, UserRole
 from users.schemas import (
     AccountIdsSchema,
@@ -92,12 +94,29 @@ class UsersService(service_base.PlatformService):
 
     @rpc
     def register(self, **payload):
+        """The same answer (and about the same time) whether the email and username are free or taken: a taken
+        one makes no account, the password is still checked and hashed by auth, and the address is told."""
+        started = time.monotonic()
         data = load(RegisterSchema(), payload)
         roles = accounts.check_self_registration_role(data.pop("role"))
         needs_code = self.settings["require_email_confirmation"]
-        user, _ = self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
-        message = "Check your email for the confirmation code" if needs_code else "Registered; you can log in"
-        return {"message": message, "user_id": str(user.id), "user": full_profile(user)}
+        taken = accounts.find_taken(self.db.session, data["email"], data["username"])
+        if taken is None:
+            try:
+                self._create_account(data, roles, PENDING if needs_code else ACTIVE, confirmed=not needs_code)
+            except Conflict:  # a concurrent registration took the email or username first
+                taken = accounts.find_taken(self.db.session, data["email"], data["username"])
+                if taken is None:
+                    raise
+            else:  # USER_REGISTERED was saved with the account
+                registration.ACCOUNT_MADE.observe(time.monotonic() - started)
+        if taken is not None:
+            self.auth.screen_password(password=data["password"], email=data["email"], username=data["username"])
+            user_id, notice = registration.attempt_notice(*taken, data["email"], data["username"])
+            self.events(events.REGISTRATION_ATTEMPTED, user_id=user_id, **notice)
+            self.db.session.commit()  # the event's outbox row
+            registration.ACCOUNT_MADE.wait_out(time.monotonic() - started)
+        return registration.answer(needs_code)
 
     @rpc
     def confirm_registration(self, **payload):

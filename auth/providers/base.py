@@ -31,8 +31,9 @@ class IdentityProvider(abc.ABC):
         """``(user_id, email, code)`` for a known identifier, else ``None``."""
 
     @abc.abstractmethod
-    def confirm_password_reset(self, identifier, code, new_password):
-        """Set the new password when the code is right; return the user id."""
+    def confirm_password_reset(self, identifier, code, new_password, vet=None):
+        """Set the new password when the code is right; return the user id. ``vet(email, username)``, when
+        given, may refuse the password for this account before it is stored."""
 
     @abc.abstractmethod
     def change_password(self, user_id, current_password, new_password):

@@ -324,10 +324,12 @@ class CognitoUserPoolProvider(StoredCredentials, IdentityProvider):
                 self._call("forgot_password", Username=credential.email, **self._client_params(credential.email))
         return None
 
-    def confirm_password_reset(self, identifier, code, new_password):
+    def confirm_password_reset(self, identifier, code, new_password, vet=None):
         credential = self._credential_for(identifier)
         if credential is None:
             raise ValidationError("The code is not valid or has expired", {"code": ["invalid or expired"]})
+        if vet is not None:  # the pool checks the code and sets the password in one call: vet before it
+            vet(credential.email, credential.username)
         try:
             self._call(
                 "confirm_forgot_password",

@@ -29,3 +29,8 @@ class StoredCredentials:
     def find_user_id(self, identifier):
         credential = self._credential_for(identifier)
         return None if credential is None else credential.user_id
+
+    def names_of(self, user_id):
+        """The email and username of a user's credential (what a new password must not be)."""
+        credential = self._credential(user_id)
+        return credential.email, credential.username

@@ -76,11 +76,13 @@ class LocalIdentityProvider(StoredCredentials, IdentityProvider):
         )
         return credential.user_id, credential.email, code
 
-    def confirm_password_reset(self, identifier, code, new_password):
+    def confirm_password_reset(self, identifier, code, new_password, vet=None):
         credential = self._credential_for(identifier)
         if credential is None:
             raise ValidationError(codes.INVALID_CODE, {"code": ["invalid or expired"]})
         self._spend(credential.user_id, codes.RESET_PASSWORD, code)
+        if vet is not None:  # only someone holding the code learns what the account's names rule out
+            vet(credential.email, credential.username)
         self._store_password(credential, new_password)
         return credential.user_id
 

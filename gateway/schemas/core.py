@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from common.pagination import PageQuerySchema
 
-PASSWORD = validate.Length(min=8, max=128)
+PASSWORD = validate.Length(min=10, max=128)  # the rest of the policy: auth/password_policy.py
 CODE = validate.Regexp(r"^\d{4,10}$", error="A numeric code")
 ROLE = validate.OneOf(["learner", "student", "instructor", "coach", "admin"])
 STATUS = validate.OneOf(["pending", "active", "disabled"])

@@ -513,7 +513,7 @@ def test_a_locked_account_is_told_by_email_and_an_unknown_identifier_locks_silen
         for _ in range(2):
             api.post("/auth/login", json={"identifier": identifier, "password": "not-the-password"})
     email = sendgrid.wait_for("locked@example.com", containing="locked")
-    assert email["subject"] == "Your account is locked for a while"
+    assert email["subject"] == "Sign-ins to your account are locked at one address"
     assert sendgrid.to("nobody@example.com") == []
 
 

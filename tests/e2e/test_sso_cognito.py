@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin, register
+from tests.e2e.test_account_flow import ADMIN, account_of, assert_error, create_admin, register
 from tests.e2e.test_sso_oauth import sign_in as oauth_sign_in
 from tests.e2e.test_users import make_user
 from tests.support.sso_fixtures import (
@@ -283,7 +283,7 @@ def test_an_unverified_email_makes_no_account_and_links_to_none(api, platform, c
 def test_a_verified_hosted_ui_sign_in_confirms_a_pending_account_without_its_unproven_password(api, platform, cognito):
     registered = register(api, "alice@example.com", password="squatter-pass-1")
     assert registered.status_code == 201, registered.text
-    pending = registered.json()["data"]["user"]
+    pending = account_of(platform, "alice@example.com")
     squatter = {"identifier": "alice@example.com", "password": "squatter-pass-1"}
     assert_error(api.post("/auth/login", json=squatter), 403, "FORBIDDEN")
 

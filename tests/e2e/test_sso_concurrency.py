@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from common import events
-from tests.e2e.test_account_flow import assert_error, register
+from tests.e2e.test_account_flow import account_of, assert_error, register
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -161,7 +161,7 @@ def test_concurrent_verified_sign_ins_confirm_a_pending_account_once(api, platfo
     users_tap, auth_tap = event_tap("users"), event_tap("auth")
     registered = register(api, "nova@example.com", password="squatter-pass-1")
     assert registered.status_code == 201, registered.text
-    pending_id = registered.json()["data"]["user_id"]
+    pending_id = account_of(platform, "nova@example.com")["id"]
     held_path, account, subject = CASES["google"]
     calls = [finish_oauth(api.base_url, "google", start_oauth(api, "google", google, account)) for _ in range(SIGN_INS)]
     google.hold(held_path, SIGN_INS)

@@ -7,7 +7,7 @@ Google and GitHub do (GitHub: the verified primary email from /user/emails; a ba
 import pytest
 
 from common import events
-from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin, register
+from tests.e2e.test_account_flow import ADMIN, account_of, assert_error, create_admin, register
 from tests.e2e.test_users import make_user
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 
@@ -168,7 +168,7 @@ def test_a_verified_sign_in_confirms_a_pending_account_and_its_unproven_password
     # Someone registers Grace's email with a password of their own; the code goes to Grace, so it stays pending.
     registered = register(api, "grace@example.com", password="squatter-pass-1")
     assert registered.status_code == 201, registered.text
-    pending = registered.json()["data"]["user"]
+    pending = account_of(platform, "grace@example.com")
     assert pending["status"] == "pending"
     code = users_tap.wait_for(events.USER_REGISTERED, email="grace@example.com")["metadata"]["confirmation_code"]
     squatter = {"identifier": "grace@example.com", "password": "squatter-pass-1"}

@@ -127,16 +127,30 @@ def test_refresh_tokens_rotate_and_reuse_revokes_the_family(session, user_id):
         refresh_tokens.rotate(session, expired, 3600)
 
 
-def test_lockout_counts_failures_in_a_window(session):
+def test_lockout_counts_failures_in_a_window_per_identifier_and_client(session):
     for _ in range(2):
-        assert lockout.record_failure(session, "who@example.com", 3, 60, 300) is None
-    until = lockout.record_failure(session, "who@example.com", 3, 60, 300)
+        assert lockout.record_failure(session, "who@example.com", "10.0.0.1", 3, 60, 300) is None
+    until = lockout.record_failure(session, "who@example.com", "10.0.0.1", 3, 60, 300)
     session.commit()
-    assert until is not None and lockout.locked_until(session, "who@example.com") is not None
-    assert lockout.locked_until(session, "other@example.com") is None
-    lockout.clear(session, "who@example.com")
+    assert until is not None and lockout.locked_until(session, "who@example.com", "10.0.0.1") is not None
+    assert 299 <= lockout.seconds_left(until) <= 300
+    assert lockout.locked_until(session, "other@example.com", "10.0.0.1") is None
+    # Another address is not shut out by failures elsewhere.
+    assert lockout.locked_until(session, "who@example.com", "10.0.0.2") is None
+    lockout.clear(session, "who@example.com", "10.0.0.1")
     session.commit()
-    assert lockout.locked_until(session, "who@example.com") is None
+    assert lockout.locked_until(session, "who@example.com", "10.0.0.1") is None
+
+
+def test_a_reset_lifts_the_locks_at_every_address(session):
+    for client in ("10.0.0.1", "10.0.0.2", None):
+        for _ in range(3):
+            lockout.record_failure(session, "who@example.com", client, 3, 60, 300)
+    session.commit()
+    assert lockout.locked_until(session, "who@example.com", None) is not None
+    lockout.clear_everywhere(session, "who@example.com")
+    session.commit()
+    assert all(lockout.locked_until(session, "who@example.com", c) is None for c in ("10.0.0.1", "10.0.0.2", None))
 
 
 def test_deleting_an_identity_removes_its_tokens_and_codes(provider, session, user_id):

@@ -18,6 +18,7 @@ INTERNAL_ONLY = {
     ("auth", "new_confirmation_code"),
     ("auth", "delete_identity"),
     ("auth", "find_user_id"),
+    ("auth", "screen_password"),
     ("users", "get_account"),
     ("users", "get_accounts"),
     ("users", "list_accounts"),

@@ -1,5 +1,7 @@
 """The users service through worker_factory: real SQLite session, auth and events replaced."""
 
+import uuid
+
 import pytest
 from nameko.testing.services import worker_factory
 from nameko_sqlalchemy.database import DatabaseWrapper, Session
@@ -10,6 +12,7 @@ from common import events
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from common.pagination import MAX_PAGE_SIZE
 from tests.support.callers import caller
+from users import registration
 from users.models import Base
 from users.service import UsersService
 
@@ -33,28 +36,35 @@ def make_service():
     return make
 
 
+def registered(service, **payload):
+    """Register; the answer says nothing about the account, so read it back from the USER_REGISTERED event."""
+    answer = service.register(**payload)
+    assert service.events.call_args.args[0] == events.USER_REGISTERED
+    return answer, service.get_account(str(service.events.call_args.kwargs["user_id"]))
+
+
 def test_register_creates_a_pending_learner_and_publishes_the_code(make_service):
     service = make_service()
-    result = service.register(email="New@Example.com", password="password-123", name="New")
-    assert result["user"]["status"] == "pending" and result["user"]["roles"] == ["learner"]
-    assert result["user"]["email"] == "new@example.com"
+    answer, user = registered(service, email="New@Example.com", password="new-password-1", name="New")
+    assert answer == {"message": registration.CHECK_EMAIL}
+    assert user["status"] == "pending" and user["roles"] == ["learner"]
+    assert user["email"] == "new@example.com"
     identity = service.auth.create_identity.call_args.kwargs
     assert identity["email"] == "new@example.com" and identity["confirmed"] is False
-    event_type = service.events.call_args.args[0]
-    assert event_type == events.USER_REGISTERED
     assert service.events.call_args.kwargs["confirmation_code"] == "123456"
 
 
 def test_register_without_confirmation_is_active_at_once(make_service):
     service = make_service(require_confirmation=False)
-    assert service.register(email="a@example.com", password="password-123")["user"]["status"] == "active"
+    answer, user = registered(service, email="a@example.com", password="new-password-1")
+    assert answer == {"message": registration.REGISTERED} and user["status"] == "active"
 
 
 def test_self_registration_never_grants_other_roles(make_service):
     service = make_service()
     with pytest.raises(ValidationError):
-        service.register(email="a@example.com", password="password-123", role="admin")
-    assert service.register(email="b@example.com", password="password-123", role="student")["user"]["roles"] == [
+        service.register(email="a@example.com", password="new-password-1", role="admin")
+    assert registered(service, email="b@example.com", password="new-password-1", role="student")[1]["roles"] == [
         "learner"
     ]
 
@@ -63,9 +73,55 @@ def test_a_failed_identity_leaves_no_profile(make_service):
     service = make_service()
     service.auth.create_identity.side_effect = Conflict("taken in auth")
     with pytest.raises(Conflict):
-        service.register(email="a@example.com", password="password-123")
+        service.register(email="a@example.com", password="new-password-1")
     again = make_service()
-    assert again.register(email="a@example.com", password="password-123")["user"]["email"] == "a@example.com"
+    assert registered(again, email="a@example.com", password="new-password-1")[1]["email"] == "a@example.com"
+
+
+def test_a_taken_email_answers_as_a_free_one_and_tells_its_owner(make_service):
+    service = make_service()
+    free, owner = registered(service, email="ann@example.com", username="ann", password="new-password-1")
+    service.auth.reset_mock()
+    taken = service.register(email="ANN@example.com", username="someone", password="other-password-2")
+    assert taken == free
+    # No second account; the password was still checked and hashed by auth, as for a new account.
+    service.auth.create_identity.assert_not_called()
+    assert service.auth.screen_password.call_args.kwargs == {
+        "password": "other-password-2",
+        "email": "ANN@example.com",
+        "username": "someone",
+    }
+    assert service.events.call_args.args[0] == events.REGISTRATION_ATTEMPTED
+    assert service.events.call_args.kwargs == {
+        "user_id": uuid.UUID(owner["id"]),
+        "email": "ann@example.com",
+        "reason": "email_taken",
+    }
+
+
+def test_a_taken_username_answers_as_a_free_one_and_tells_the_address(make_service):
+    service = make_service()
+    free, owner = registered(service, email="ann@example.com", username="ann", password="new-password-1")
+    service.auth.reset_mock()
+    assert service.register(email="Bob@example.com", username="ANN", password="other-password-2") == free
+    service.auth.create_identity.assert_not_called()
+    service.auth.screen_password.assert_called_once()
+    notice = service.events.call_args.kwargs
+    assert service.events.call_args.args[0] == events.REGISTRATION_ATTEMPTED
+    assert notice["email"] == "bob@example.com" and notice["reason"] == "username_taken"
+    assert str(notice["user_id"]) != owner["id"]  # the username's holder is not told about a stranger's address
+
+
+def test_a_weak_password_is_refused_whether_the_email_is_taken_or_not(make_service):
+    service = make_service()
+    registered(service, email="ann@example.com", password="new-password-1")
+    weak = ValidationError("The password is one of the most common passwords")
+    service.auth.screen_password.side_effect = weak
+    service.auth.create_identity.side_effect = weak
+    for email in ("ann@example.com", "free@example.com"):
+        with pytest.raises(ValidationError):
+            service.register(email=email, password="password1234")
+    assert service.list_users()["total"] == 1  # the refused registration of a free email made no account
 
 
 def test_the_last_admin_stays(make_service):
@@ -126,7 +182,7 @@ def test_sso_never_makes_an_account_from_an_unverified_email(make_service):
 
 def test_a_provider_verified_email_confirms_a_pending_account_once(make_service):
     service = make_service()
-    pending = service.register(email="pat@example.com", password="password-123")["user"]
+    pending = registered(service, email="pat@example.com", password="pat-password-1")[1]
     # users only reports the pending account: auth removes its password before asking to confirm it.
     linked = sso(service, "pat@example.com", verified=True)
     assert linked["outcome"] == "linked" and linked["user"]["status"] == "pending"
@@ -234,3 +290,14 @@ def test_get_accounts_and_list_accounts_are_internal_only():
     routed = {(route.service, route.rpc) for route in ROUTES}
     assert ("users", "get_accounts") not in routed
     assert ("users", "list_accounts") not in routed
+
+
+def test_a_registration_that_makes_no_account_takes_as_long_as_one_that_does():
+    typical = registration.TypicalDuration(weight=0.5, ceiling_seconds=2.0)
+    assert typical.remaining(0.1) == 0.0  # nothing observed yet
+    typical.observe(0.4)
+    typical.observe(0.6)
+    assert typical.average == pytest.approx(0.5)
+    assert typical.remaining(0.1) == pytest.approx(0.4) and typical.remaining(0.7) == 0.0
+    typical.observe(30.0)  # an outlier (a slow database) never holds an answer more than the ceiling
+    assert typical.remaining(0.0) == 2.0
