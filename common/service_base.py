@@ -4,8 +4,12 @@ A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
+from common import broker_survival
 from common.roles import ADMIN
 from common.rpc import rpc
+
+# Every service (the gateway too) imports this module: a lost broker connection must end none of them.
+broker_survival.install()
 
 VERSION = "1.0.0"
 

@@ -1,0 +1,25 @@
+"""The fault suite: the platform on a RabbitMQ node of its own, which the tests stop and start."""
+
+import pytest
+
+from tests.support.private_rabbit import PrivateRabbit
+
+
+@pytest.fixture(scope="session")
+def private_rabbit():
+    rabbit = PrivateRabbit()
+    try:
+        rabbit.start()
+        yield rabbit
+    finally:
+        rabbit.teardown()
+
+
+@pytest.fixture
+def rabbit(private_rabbit):
+    """The private node, running (a test that failed mid-outage leaves it stopped)."""
+    from tests.support.private_rabbit import port_open
+
+    if not port_open(private_rabbit.port):
+        private_rabbit.start_app()
+    return private_rabbit
