@@ -23,3 +23,12 @@ def rabbit(private_rabbit):
     if not port_open(private_rabbit.port):
         private_rabbit.start_app()
     return private_rabbit
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.support import fault_report
+
+    if fault_report.ROWS:
+        terminalreporter.write_sep("=", "fault suite")
+        terminalreporter.write(fault_report.table())
+        terminalreporter.write_line(f"(written to {fault_report.write()})")

@@ -87,6 +87,13 @@ class ServiceProcesses:
             process.kill()
             process.wait(5)
 
+    def pause(self, service):
+        """SIGSTOP: the process holds its connections and messages but does nothing (a hung service)."""
+        self.processes[service].send_signal(signal.SIGSTOP)
+
+    def resume(self, service):
+        self.processes[service].send_signal(signal.SIGCONT)
+
     def exited(self):
         """``{service: exit code}`` of the processes that ended without being told to."""
         return {
@@ -106,9 +113,19 @@ class ServiceProcesses:
         except OSError:
             return ""
 
-    def stop_all(self):
-        for service in reversed(self.services):
-            self.terminate(service)
+    def stop_all(self, timeout=15):
+        """SIGTERM to every process at once, SIGKILL to those still running ``timeout`` seconds later."""
+        alive = [process for process in self.processes.values() if process.poll() is None]
+        self.stopped_on_purpose.update(self.processes)
+        for process in alive:
+            process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in alive:
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
 
 
 def wait_until(predicate, timeout, interval=0.2, what="condition"):
