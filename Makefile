@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install services clean
+.PHONY: run test faults lint format bench install services clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
@@ -28,6 +28,11 @@ format: install
 
 test: install services lint
 	$(BIN)/python -m pytest
+
+# The fault suite alone (it also runs in `make test`): a private RabbitMQ node stopped and started, services
+# killed, counts printed and written to var/fault-suite.md (docs/reliability.md).
+faults: install services
+	$(BIN)/python -m pytest tests/faults -p no:randomly
 
 bench: install services
 	$(BIN)/python -m bench.run

@@ -43,17 +43,6 @@ DEFAULT_RECONNECT_MAX_INTERVAL = 2.0
 _installed = False
 
 
-def is_broker_error(exc):
-    """True when ``exc``, or an exception it was raised from, is a broker connection failure."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, BROKER_ERRORS):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
 def _routing_key(message):
     try:
         return message.delivery_info.get("routing_key")

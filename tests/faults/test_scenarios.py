@@ -100,7 +100,8 @@ def assess(platform, name, outcomes, fault_end, settle=25.0):
         "scenario": name,
         "requests": len(outcomes),
         "failed": len(failures),
-        "done_after_failed": sum(1 for o in writes if not o.ok and done[id(o)]),
+        # Counted once per write, however many times its client tried it.
+        "done_after_failed": len({(o.kind, o.key) for o in writes if not o.ok and done[id(o)]}),
         "without_event": sum(1 for o in saved if published[id(o)] == 0),
         "extra_events": sum(max(0, published[id(o)] - 1) for o in saved)
         + sum(published[id(o)] for o in writes if not done[id(o)]),
