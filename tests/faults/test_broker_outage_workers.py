@@ -90,5 +90,6 @@ def test_rpc_reply_event_ack_and_timer_with_the_broker_down_do_not_kill_the_serv
             eventlet.sleep(0.2)
     assert not container._died.ready()
     ticks = calls["ticks"]
-    eventlet.sleep(1.5)
-    assert calls["ticks"] > ticks  # the timer still runs
+    with eventlet.Timeout(20):  # the timer still runs (a tick caught by the outage may take a while to give up)
+        while calls["ticks"] <= ticks + 2:
+            eventlet.sleep(0.2)

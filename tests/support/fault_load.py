@@ -8,6 +8,7 @@ bus, was its effect on a consumer applied once.
 import itertools
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import eventlet
 import requests
@@ -24,6 +25,11 @@ class Outcome:
     ended: float
     status: int | None  # None: no answer (the client gave up)
     body: dict | None = None
+    answered_at: datetime | None = None  # wall clock: when the client learned the outcome
+
+    @property
+    def told_failed_at(self):
+        return None if self.ok else self.answered_at
 
     @property
     def ok(self):
@@ -129,4 +135,4 @@ class LoadDriver:
                 body = None
         except requests.RequestException:
             status, body = None, None
-        return Outcome(kind, key, started, time.monotonic(), status, body)
+        return Outcome(kind, key, started, time.monotonic(), status, body, datetime.now(UTC))

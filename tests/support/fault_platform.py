@@ -174,32 +174,28 @@ class FaultPlatform:
 
     # -- what happened -----------------------------------------------------------------------
 
-    def done(self, outcome):
-        """Whether the write of ``outcome`` is saved, whatever its caller was told."""
+    def done_at(self, outcome):
+        """When the write of ``outcome`` was saved (as the service recorded it), None when it was not:
+        whatever its caller was told."""
         learner_id, target = outcome.key
         if outcome.kind == REGISTER:
-            with self.engines["events"].connect() as conn:
-                return bool(
-                    conn.execute(
-                        text("SELECT count(*) FROM registrations WHERE event_id = :e AND user_id = :u"),
-                        {"e": target, "u": learner_id},
-                    ).scalar()
-                )
-        if outcome.kind == BOOK:
-            with self.engines["coaching"].connect() as conn:
-                return bool(
-                    conn.execute(
-                        text(
-                            "SELECT count(*) FROM coaching_sessions WHERE learner_id = :u AND start_at = :s"
-                            " AND status <> 'cancelled'"
-                        ),
-                        {"u": learner_id, "s": target},
-                    ).scalar()
-                )
-        token = self.token_of(learner_id)
-        answer = requests.get(f"{self.base_url}/training/courses/{target}/enrollment", headers=self.bearer(token))
-        assert answer.status_code == 200, answer.text
-        return bool(answer.json()["data"]["enrolled"])
+            query = "SELECT registered_at FROM registrations WHERE event_id = :t AND user_id = :u"
+            engine = self.engines["events"]
+        elif outcome.kind == BOOK:
+            query = (
+                "SELECT created_at FROM coaching_sessions WHERE learner_id = :u AND start_at = :t"
+                " AND status <> 'cancelled'"
+            )
+            engine = self.engines["coaching"]
+        else:
+            token = self.token_of(learner_id)
+            answer = requests.get(f"{self.base_url}/training/courses/{target}/enrollment", headers=self.bearer(token))
+            assert answer.status_code == 200, answer.text
+            data = answer.json()["data"]
+            return _moment(data["enrolled_at"]) if data["enrolled"] else None
+        with engine.connect() as conn:
+            moment = conn.execute(text(query), {"t": target, "u": learner_id}).scalar()
+        return None if moment is None else moment.astimezone(UTC)
 
     def token_of(self, learner_id):
         return dict(self.cast.learners)[learner_id]
@@ -236,7 +232,9 @@ class FaultPlatform:
         return counts
 
 
+def _moment(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _same_moment(left, right):
-    if not left or not right:
-        return False
-    return datetime.fromisoformat(left.replace("Z", "+00:00")) == datetime.fromisoformat(right.replace("Z", "+00:00"))
+    return bool(left and right) and _moment(left) == _moment(right)
