@@ -10,6 +10,7 @@ COLUMNS = (
     ("requests", "requests"),
     ("failed", "failed"),
     ("done_after_failed", "done after told failed"),
+    ("saved_before_failure_told", "saved, answer lost"),
     ("without_event", "saved without event"),
     ("extra_events", "extra events on bus"),
     ("effect_twice", "effect applied twice"),
