@@ -5,6 +5,10 @@ import pytest
 from tests.support.private_rabbit import PrivateRabbit
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "faults_full: a fault scenario run by `make faults`, not `make test`")
+
+
 @pytest.fixture(scope="session")
 def private_rabbit():
     rabbit = PrivateRabbit()

@@ -5,6 +5,9 @@ reads), breaks one part, and counts: requests failed, requests done although the
 failed, saved changes whose event never reached the bus (or reached it more than once), events whose effect a
 consumer applied twice, services that exited, and seconds until requests succeed again. The counts of every
 scenario go to the table printed at the end (tests/support/fault_report.py).
+
+``make test`` runs the broker-outage scenario; the ones marked ``faults_full`` run with ``make faults``
+(the whole suite takes about five minutes on two cores).
 """
 
 import time
@@ -162,6 +165,7 @@ def test_a_15_second_broker_outage_leaves_every_service_running_and_resuming_by_
     )
 
 
+@pytest.mark.faults_full
 def test_a_killed_service_runs_none_of_the_queued_requests_whose_callers_got_a_503(ready):
     platform = ready
 
@@ -186,6 +190,7 @@ def test_a_killed_service_runs_none_of_the_queued_requests_whose_callers_got_a_5
     )
 
 
+@pytest.mark.faults_full
 def test_every_saved_write_has_exactly_one_event_across_an_outage_while_publishing(ready, rabbit):
     platform = ready
 
@@ -208,6 +213,7 @@ def test_every_saved_write_has_exactly_one_event_across_an_outage_while_publishi
     )
 
 
+@pytest.mark.faults_full
 def test_a_write_retried_with_the_same_idempotency_key_after_a_timeout_is_done_once(ready):
     platform = ready
     driver = LoadDriver(platform.cast, clients=1)
