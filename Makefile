@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install services browser clean
+.PHONY: run test faults lint format bench install services browser clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
@@ -30,7 +30,12 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install services browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not faults_full"
+
+# The whole fault suite (`make test` runs its short part): a private RabbitMQ node stopped and started,
+# services killed, counts printed and written to var/fault-suite.md (docs/reliability.md).
+faults: install services
+	$(BIN)/python -m pytest tests/faults -p no:randomly
 
 bench: install services
 	$(BIN)/python -m bench.run

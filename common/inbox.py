@@ -15,7 +15,9 @@ collection of its own store:
 * a timer ``claim_stale``s the entries still ``received`` whose lease ran out (their handler failed or died),
   one at a time (``find_one_and_update``), each leased to the claimer, so replicas do not handle one side by
   side. Every claim counts an attempt; the caller decides how many it allows and then ``give_up`` keeps the
-  entry as ``failed`` with its last ``record_error``.
+  entry as ``failed`` with its last ``record_error``;
+* a handler that failed (most often: a service it asked timed out) ``retry_soon``s its entry: it is due again
+  after ``retry_delay`` (doubled with each attempt, never more than the lease), not after a whole lease.
 
 ``redact`` is applied to the event before it is stored: engagement drops the secrets it never needs;
 notifications keeps the event whole, because a retry renders the messages again from it (a confirmation code
@@ -38,6 +40,8 @@ FAILED = "failed"
 
 # How long a handler has before its event may be taken by the retry timer (unless it renews the lease).
 LEASE = timedelta(seconds=60)
+# How soon a failed handling is tried again (then 2x, 4x, ... with each attempt, up to the lease).
+RETRY_DELAY = timedelta(seconds=5)
 # A handled event is kept this long to recognise a redelivery, then MongoDB drops it.
 RETENTION_SECONDS = 30 * 86400
 MAX_ERROR_LENGTH = 500
@@ -51,12 +55,14 @@ def ensure_indexes(collection):
 
 class Inbox:
     """One consumer's inbox: ``collection`` (pymongo), the ``lease`` its handlers and timer take, and the
-    ``redact`` function an event goes through before it is stored (None: stored whole)."""
+    ``redact`` function an event goes through before it is stored (None: stored whole), and the
+    ``retry_delay`` after a failed handling."""
 
-    def __init__(self, collection, lease=LEASE, redact=None):
+    def __init__(self, collection, lease=LEASE, redact=None, retry_delay=RETRY_DELAY):
         self.collection = collection
         self.lease = lease
         self.redact = redact
+        self.retry_delay = retry_delay
 
     def receive(self, event, now):
         """Record ``event`` leased to the caller; True when it is to be handled now (new, or recorded and not
@@ -124,10 +130,20 @@ class Inbox:
                 handle(entry["event"])
             except Exception as exc:
                 log.exception("handling %s %s failed; it will be retried", entry.get("event_type"), entry["_id"])
-                self.record_error(entry["_id"], exc)
+                self.retry_soon(entry["_id"], exc, now, entry["attempts"])
 
     def record_error(self, event_id, error):
         self.collection.update_one({"_id": event_id}, {"$set": {"error": str(error)[:MAX_ERROR_LENGTH]}})
+
+    def retry_soon(self, event_id, error, now, attempts=1):
+        """Handling ``event_id`` failed with ``error`` on its ``attempts``-th try: record it and make the entry
+        due again after ``retry_delay * 2 ** (attempts - 1)``, at most a lease (a backlog whose calls timed out
+        is not held back a whole lease, and one that keeps failing is not hammered)."""
+        delay = min(self.retry_delay * 2 ** max(attempts - 1, 0), self.lease)
+        self.collection.update_one(
+            {"_id": event_id, "status": RECEIVED},
+            {"$set": {"lease_until": now + delay, "error": str(error)[:MAX_ERROR_LENGTH]}},
+        )
 
     def give_up(self, event_id, now):
         """Keep an entry the caller will not try again as ``failed`` (it stays, with its last error)."""

@@ -4,6 +4,7 @@ A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
+from common import broker_survival
 from common import health as health_checks
 from common.config_check import StartupCheck
 from common.logs import WorkerLogContext
@@ -12,6 +13,9 @@ from common.mongo import MongoDatabase
 from common.roles import ADMIN
 from common.rpc import rpc
 from common.tracing import WorkerTracing
+
+# Every service (the gateway too) imports this module: a lost broker connection must end none of them.
+broker_survival.install()
 
 VERSION = "1.0.0"
 

@@ -26,6 +26,8 @@ from common.timers import ConfiguredTimer
 from common.validation import load
 from notifications import announcements, outbox
 from notifications import preferences as prefs
+from notifications.accounts import AccountBatcher
+from notifications.backlog import backlog_handler
 from notifications.channels import senders_from_config
 from notifications.preferences import IN_APP, check_changes
 from notifications.schemas import AnnouncementSchema, DeliveriesSchema, ListSchema, PreferencesSchema
@@ -54,6 +56,8 @@ ACCOUNTS_PER_CALL = MAX_PAGE_SIZE
 # An event for more people than this leaves its emails, SMS and pushes to the outbox timer (deliver_due)
 # rather than sending them inside the handler.
 INLINE_SEND_RECIPIENTS = 10
+# An event whose handling failed (users timed out, most often) is tried again this soon, then 2x, 4x, ...
+EVENT_RETRY_SECONDS = 5.0
 
 
 def page_size_from_config(value):
@@ -80,6 +84,10 @@ class Delivery(DependencyProvider):
         self.max_process_attempts = MAX_PROCESS_ATTEMPTS if attempts in (None, "") else int(attempts)
         inline = section.get("INLINE_SEND_RECIPIENTS")
         self.inline_send_recipients = INLINE_SEND_RECIPIENTS if inline is None else int(inline)
+        retry = section.get("EVENT_RETRY_SECONDS")
+        self.event_retry_delay = timedelta(seconds=EVENT_RETRY_SECONDS if retry in (None, "") else float(retry))
+        # One per process: the lookups of workers handling events side by side become one call to users.
+        self.accounts = AccountBatcher(max_ids=ACCOUNTS_PER_CALL)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -99,14 +107,21 @@ class NotificationsService(service_base.PlatformService):
     def _inbox(self):
         """Events as received (``common.inbox``), kept whole: a retry renders the messages, codes included,
         from the recorded event."""
-        return Inbox(self.db[INBOX], self.delivery.lease)
+        return Inbox(self.db[INBOX], self.delivery.lease, retry_delay=self.delivery.event_retry_delay)
 
     def handle_event(self, event):
-        """Every subscribed event comes here (see the handlers made below the class)."""
+        """Every subscribed event comes here (see the handlers made below the class: at most
+        ``EVENT_CONCURRENCY`` at a time, ``notifications.backlog``)."""
         now = utcnow()
-        if not self._inbox().receive(event, now):
+        inbox = self._inbox()
+        if not inbox.receive(event, now):
             return  # a redelivered event: handled already
-        self._process(event, now)
+        try:
+            self._process(event, now)
+        except Exception as exc:
+            # Tried again by deliver_due in seconds, not after the whole lease.
+            inbox.retry_soon(event["event_id"], exc, utcnow())
+            raise
 
     def _process(self, event, now):
         """Store the event's messages for every recipient, a page of recipients at a time, then send them.
@@ -156,7 +171,7 @@ class NotificationsService(service_base.PlatformService):
             elif prefs.EMAIL in prefs.channels_for(tables[user_id], message.category, message.secret):
                 wanted.append(user_id)
         if wanted:
-            accounts = self.users.get_accounts(wanted) or {}
+            accounts = self.delivery.accounts.get(wanted, self.users.get_accounts)
             addresses.update({user_id: account.get("email") for user_id, account in accounts.items()})
         return addresses
 
@@ -351,7 +366,7 @@ def _subscribe(source, event_type):
         self.handle_event(event)
 
     handle.__name__ = f"on_{event_type.lower()}"
-    return event_handler(source, event_type)(handle)
+    return backlog_handler(source, event_type)(handle)
 
 
 # One handler (and so one durable queue) per subscribed event; the method name is part of the queue name.

@@ -157,3 +157,40 @@ def test_handled_events_expire_from_each_consumers_inbox_after_the_retention(sto
     assert [(index["key"], index["expireAfterSeconds"]) for index in ttl] == [
         ([("processed_at", 1)], inbox.RETENTION_SECONDS)
     ]
+
+
+def test_a_failed_handling_is_due_again_soon_with_a_growing_delay_never_past_the_lease(collection):
+    box = Inbox(collection, LEASE, retry_delay=timedelta(seconds=5))
+    event = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1")
+    assert box.receive(event, NOW)
+    box.retry_soon(event["event_id"], TimeoutError("users did not answer"), NOW, attempts=1)
+    assert box.claim_stale(NOW + timedelta(seconds=4)) is None
+    claimed = box.claim_stale(NOW + timedelta(seconds=5))  # not a whole lease later
+    assert claimed["error"] == "users did not answer" and claimed["attempts"] == 2
+    box.retry_soon(event["event_id"], "again", NOW, attempts=2)
+    assert box.claim_stale(NOW + timedelta(seconds=9)) is None
+    assert box.claim_stale(NOW + timedelta(seconds=10))["attempts"] == 3
+    box.retry_soon(event["event_id"], "again", NOW, attempts=30)
+    assert box.claim_stale(NOW + LEASE - timedelta(seconds=1)) is None
+    assert box.claim_stale(NOW + LEASE) is not None
+    box.mark_processed(event["event_id"], NOW)
+    box.retry_soon(event["event_id"], "late", NOW)  # a handled event is not brought back
+    assert collection.find_one()["status"] == "processed"
+
+
+def test_the_retry_timer_tries_a_failed_event_again_soon(collection):
+    box = Inbox(collection, LEASE, retry_delay=timedelta(seconds=5))
+    event = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1")
+    assert box.receive(event, NOW - LEASE)
+    tries = []
+
+    def handle(event):
+        tries.append(event["event_id"])
+        if len(tries) == 1:
+            raise TimeoutError("users did not answer")
+
+    box.handle_stale(NOW, handle)
+    box.handle_stale(NOW + timedelta(seconds=9), handle)
+    assert tries == [event["event_id"]]  # the second attempt waits 2 x 5 s
+    box.handle_stale(NOW + timedelta(seconds=10), handle)
+    assert tries == [event["event_id"]] * 2

@@ -18,6 +18,7 @@ from common.exceptions import Forbidden, NotFound, ValidationError
 from common.inbox import Inbox
 from common.pagination import MAX_PAGE_SIZE
 from notifications import service as notifications_service
+from notifications.accounts import AccountBatcher
 from notifications.channels import DeliveryFailed
 from notifications.outbox import LEASE
 from notifications.service import NotificationsService
@@ -52,6 +53,8 @@ class Delivery:
         self.announcement_page = 2
         self.inline_send_recipients = 10
         self.max_process_attempts = 3
+        self.event_retry_delay = timedelta(seconds=5)
+        self.accounts = AccountBatcher()
 
 
 @pytest.fixture
@@ -443,3 +446,27 @@ def test_an_event_that_cannot_be_handled_holds_nothing_back_and_is_given_up_afte
         db["inbox"].update_one({"_id": poison["event_id"]}, {"$set": {"lease_until": utcnow() - LEASE}})
         worker.deliver_due()
     assert db["inbox"].find_one({"_id": poison["event_id"]})["status"] == "failed"
+
+
+def test_after_users_timed_out_an_event_is_handled_again_seconds_later_not_a_lease_later(db, monkeypatch):
+    from common.exceptions import ServiceUnavailable
+
+    clock = [utcnow()]
+    monkeypatch.setattr(notifications_service, "utcnow", lambda: clock[0])
+    delivery = Delivery()
+    worker = make(db, delivery=delivery)
+    worker.users.get_accounts.side_effect = ServiceUnavailable("The users service did not answer in time")
+    event = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1", title="Rust")
+    with pytest.raises(ServiceUnavailable):
+        worker.handle_event(event)
+    entry = db["inbox"].find_one({"_id": event["event_id"]})
+    assert entry["status"] == "received" and "did not answer" in entry["error"]
+
+    worker.users.get_accounts.side_effect = lambda user_ids: {u: {"id": u, "email": f"{u}@x.io"} for u in user_ids}
+    clock[0] += timedelta(seconds=4)
+    worker.deliver_due()
+    assert delivery.email.sent == []  # not yet
+    clock[0] += timedelta(seconds=1)  # 5 s after the failure, far less than the 60 s lease
+    worker.deliver_due()
+    assert [sent[0] for sent in delivery.email.sent] == ["u1@x.io"]
+    assert db["inbox"].find_one({"_id": event["event_id"]})["status"] == "processed"
