@@ -4,10 +4,13 @@ A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
+from common import logs
 from common.roles import ADMIN
 from common.rpc import rpc
 
 VERSION = "1.0.0"
+
+logs.install()  # every service's expected errors (DomainError) log as one line
 
 
 class PlatformService:

@@ -1,0 +1,30 @@
+"""Security headers on every answer of the gateway.
+
+Every answer gets them, success or error, JSON or file, preflight included;
+a header an answer already set is kept (a page with its own policy, an answer
+that may be cached). ``Cache-Control: no-store`` is the default because most
+answers carry tokens or personal data; none is marked cacheable today.
+"""
+
+# JSON and files need no scripts, styles or framing: the strictest policy.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": API_POLICY,
+}
+
+
+def secure(response, page_policies=None, path=None):
+    """``response`` with the security headers it lacks; ``page_policies`` maps a path to its own CSP."""
+    headers = response.headers
+    policy = (page_policies or {}).get(path)
+    if policy and "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = policy
+    for name, value in SECURITY_HEADERS.items():
+        if name not in headers:
+            headers[name] = value
+    return response
