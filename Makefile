@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install services clean
+.PHONY: run test lint format bench fuzz install services clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
@@ -28,6 +28,11 @@ format: install
 
 test: install services lint
 	$(BIN)/python -m pytest
+
+# Schema fuzzing of every route at length (the suite runs the same test with a few examples per operation).
+FUZZ_EXAMPLES ?= 50
+fuzz: install services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s
 
 bench: install services
 	$(BIN)/python -m bench.run

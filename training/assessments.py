@@ -356,7 +356,7 @@ def result(db, assessment, user_id):
         "passing_score": assessment["passing_score"],
         "attempts_used": used,
         "attempts_left": None if not limit else max(0, limit - used),
-        "passed": bool(counting and counting["passed"]),
+        "passed": bool(counting and counting.get("passed")),
         "score": counting["score"] if counting else None,
         "counting_attempt": summary(counting) if counting else None,
         "answers_shown": show,

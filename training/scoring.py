@@ -105,7 +105,7 @@ def score(questions, answers):
 
 def is_closed(attempt):
     """Submitted or expired, with its whole result written (``submitted_at`` is written last)."""
-    return attempt.get("submitted_at") is not None and attempt.get("score") is not None and "passed" in attempt
+    return attempt.get("submitted_at") is not None and attempt.get("score") is not None
 
 
 def counting_attempt(attempts, policy):
@@ -124,4 +124,4 @@ def submitted_attempts(db, assessment_id, user_id):
 
 def has_passed(db, assessment, user_id):
     counting = counting_attempt(submitted_attempts(db, assessment["_id"], user_id), assessment["scoring_policy"])
-    return bool(counting and counting["passed"])
+    return bool(counting and counting.get("passed"))
