@@ -6,15 +6,15 @@ that may be cached). ``Cache-Control: no-store`` is the default because most
 answers carry tokens or personal data; none is marked cacheable today.
 """
 
-# JSON and files need no scripts, styles or framing: the strictest policy.
-API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# JSON needs no scripts, styles or framing: the strictest policy. Files get none, so that a browser's own
+# viewer (PDF, image, video) still works when one is opened; nosniff and X-Frame-Options hold for them too.
+JSON_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
-    "Content-Security-Policy": API_POLICY,
 }
 
 
@@ -22,6 +22,8 @@ def secure(response, page_policies=None, path=None):
     """``response`` with the security headers it lacks; ``page_policies`` maps a path to its own CSP."""
     headers = response.headers
     policy = (page_policies or {}).get(path)
+    if policy is None and response.mimetype == "application/json":
+        policy = JSON_POLICY
     if policy and "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = policy
     for name, value in SECURITY_HEADERS.items():
