@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test faults lint format bench install services browser clean
+.PHONY: run test faults fuzz lint format bench install services browser clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
@@ -36,6 +36,11 @@ test: install services browser lint
 # services killed, counts printed and written to var/fault-suite.md (docs/reliability.md).
 faults: install services
 	$(BIN)/python -m pytest tests/faults -p no:randomly
+
+# Schema fuzzing of every route at length (the suite runs the same test with a few examples per operation).
+FUZZ_EXAMPLES ?= 50
+fuzz: install services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s
 
 bench: install services
 	$(BIN)/python -m bench.run

@@ -188,10 +188,10 @@ class AuthService(service_base.PlatformService):
     def _start_sign_in(self, client, redirect_uri, pkce=True, make_url=None):
         """A fresh stored state (with a PKCE verifier unless ``pkce`` is false) and the URL that starts the sign-in
         (``make_url(state, code_verifier, redirect_uri)``, the provider's authorization URL by default)."""
+        client.ensure_configured()  # 404 NOT_CONFIGURED first: no redirect URI matters for a provider not set up
         redirect_uri = redirect_uri or client.redirect_uri
         if not redirect_uri:
             raise ValidationError("No redirect URI is configured", {"redirect_uri": ["required"]})
-        client.ensure_configured()
         ttl = int(self._auth_config().get("STATE_TTL_SECONDS") or 600)
         state, code_verifier = sign_in_states.start(self.db.session, client.name, redirect_uri, ttl, pkce=pkce)
         url = (make_url or client.authorization_url)(state, code_verifier, redirect_uri)

@@ -100,3 +100,11 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     status = 503
     default_message = "A service did not answer in time"
+
+
+@deserialize_to_instance
+class NotConfigured(NotFound):
+    """A feature this deployment has not set up (a sign-in provider, say): the client's to know, not a fault."""
+
+    code = "NOT_CONFIGURED"
+    default_message = "This is not configured here"

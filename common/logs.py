@@ -4,7 +4,8 @@
 ``ContextFilter`` (on the log handler, config.yaml) copies its request id, user id, service and entrypoint
 onto every record written by that worker. The request id arrives in context data with every RPC and event,
 so the lines of every service that one HTTP request touched share it. ``LOG_FORMAT=json`` picks
-``JsonFormatter``.
+``JsonFormatter``. Expected errors (a ``DomainError``: a wrong password, a 404) are the client's mistakes,
+not faults: Nameko logs them with a traceback, ``install`` makes them one line.
 """
 
 import json
@@ -18,6 +19,7 @@ from nameko.extensions import DependencyProvider
 
 from common.clock import isoformat
 from common.context import REQUEST_ID_KEY, USER_ID_KEY
+from common.exceptions import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +91,21 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return json.dumps(line, default=str)
+
+
+CONTAINER_LOGGER = "nameko.containers"
+
+
+class DomainErrorsInOneLine(logging.Filter):
+    def filter(self, record):
+        if record.exc_info and isinstance(record.exc_info[1], DomainError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def install():
+    """Idempotent: on Nameko's container logger, which logs every worker's error."""
+    logger = logging.getLogger(CONTAINER_LOGGER)
+    if not any(isinstance(existing, DomainErrorsInOneLine) for existing in logger.filters):
+        logger.addFilter(DomainErrorsInOneLine())

@@ -4,7 +4,7 @@ A service class inherits these and declares ``name``, ``caller`` (a
 ``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
 """
 
-from common import broker_survival
+from common import broker_survival, logs
 from common import health as health_checks
 from common.config_check import StartupCheck
 from common.logs import WorkerLogContext
@@ -18,6 +18,8 @@ from common.tracing import WorkerTracing
 broker_survival.install()
 
 VERSION = "1.0.0"
+
+logs.install()  # every service's expected errors (DomainError) log as one line
 
 
 class PlatformService:

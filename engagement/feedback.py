@@ -55,7 +55,9 @@ def listing(db, kind, target_id, offset, limit):
         )
     )
     items = db[FEEDBACK].find(selector).sort([("updated_at", -1), ("_id", 1)]).skip(offset).limit(limit)
-    average = round(summary[0]["average"], 2) if summary else None
+    # A target with no feedback has no summary row (MongoDB) or one whose average is null (mongomock).
+    average = summary[0]["average"] if summary else None
+    average = round(average, 2) if average is not None else None
     return [view(doc) for doc in items], (summary[0]["count"] if summary else 0), average
 
 

@@ -2,24 +2,78 @@
 
 Nameko's ``http`` entrypoint routes by itself and answers misses with HTML;
 the gateway routes with its own table instead, so this entrypoint takes all
-requests and never lets an exception out as anything but the envelope.
+requests (a path with any character, a newline included) and never lets an
+exception out as anything but the envelope. Every answer leaves with the
+security headers and an ``X-Request-ID``.
 """
 
-from nameko.web.handlers import HttpRequestHandler
-from werkzeug.routing import Rule
+import logging
 
-from common.exceptions import InternalError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.wrappers import Request
+
+from common.exceptions import InternalError, NotFound
 from gateway import envelope
+from gateway.headers import secure
+from gateway.inbound import request_id_of
 from gateway.webserver import ExclusiveWebServer
+
+log = logging.getLogger(__name__)
+
+
+class AnyPathConverter(PathConverter):
+    """werkzeug's ``path`` stops at a newline (``.`` without DOTALL); this one takes every character."""
+
+    regex = "[^/](?s:.*?)"
+
+
+def finished(response, request):
+    if "X-Request-ID" not in response.headers:
+        response.headers["X-Request-ID"] = request_id_of(request)
+    return secure(response)
+
+
+class ApiWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException:  # only a path the catch-all rules cannot take; answered like any miss
+            response = finished(envelope.failure(NotFound(f"No route for {request.path}")), request)
+            return response(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class ApiWebServer(ExclusiveWebServer):
+    """Alone on its address, and every path (newlines included) reaches the one handler."""
+
+    def make_url_map(self):
+        url_map = Map(converters={"path": AnyPathConverter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
+    def get_wsgi_app(self):
+        return ApiWsgiApp(self)
 
 
 class ApiRequestHandler(HttpRequestHandler):
-    server = ExclusiveWebServer()
+    server = ApiWebServer()
 
     def get_url_rule(self):
         return Rule(self.url)  # no method list: all methods match
 
+    def handle_request(self, request):
+        return finished(super().handle_request(request), request)
+
     def response_from_exception(self, exc):
+        log.error("the gateway's entrypoint failed: %r", exc)
         return envelope.failure(InternalError())
 
 

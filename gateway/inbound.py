@@ -6,6 +6,7 @@ import re
 import uuid
 
 from common.exceptions import PayloadTooLarge, Unauthorized, ValidationError
+from common.validation import too_deep
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -59,12 +60,19 @@ def json_body_of(request, max_bytes):
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("The request body is not valid JSON", {"body": ["malformed JSON"]}) from None
     if not isinstance(body, dict):
         raise ValidationError("The request body must be a JSON object", {"body": ["must be an object"]})
     return body
+
+
+def _refuse_constant(name):
+    """Python's JSON reader takes NaN and Infinity, which JSON itself does not have."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def query_of(request, drop=()):

@@ -5,6 +5,7 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 
 from common.exceptions import MethodNotAllowed, NotFound
+from common.validation import check_plain_input
 
 
 class Router:
@@ -19,7 +20,7 @@ class Router:
     def match(self, method, path):
         """``(route, path_args)``, or ``NotFound`` / ``MethodNotAllowed``."""
         try:
-            return self.adapter.match(path, method=method)
+            route, path_args = self.adapter.match(path, method=method)
         except WerkzeugNotFound:
             raise NotFound(f"No route for {path}") from None
         except WerkzeugMethodNotAllowed as exc:
@@ -27,6 +28,7 @@ class Router:
             raise MethodNotAllowed(f"{method} is not allowed on {path}", {"allowed": allowed}) from None
         except RequestRedirect:
             raise NotFound(f"No route for {path}") from None
+        return route, check_plain_input(path_args, "path")
 
     def allowed_methods(self, path):
         return sorted(self.adapter.allowed_methods(path))

@@ -151,8 +151,9 @@ def _close_expired(db, assessment, attempt):
 
 
 def _closing(assessment, outcome, answers, now, status, late=False):
+    # ``submitted_at`` closes the attempt, so it comes last: a store that applies ``$set`` field by field
+    # (mongomock) and fails half-way leaves the attempt open, never closed with half a result.
     return {
-        "submitted_at": now,
         "status": status,
         "late": late,
         "answers": answers,
@@ -161,6 +162,7 @@ def _closing(assessment, outcome, answers, now, status, late=False):
         "max_points": outcome["max_points"],
         "score": outcome["score"],
         "passed": status == "submitted" and outcome["score"] >= assessment["passing_score"],
+        "submitted_at": now,
     }
 
 
@@ -299,7 +301,7 @@ def first_pass(db, attempt):
 
 def answers_visible(assessment, attempts):
     policy = assessment.get("show_answers", "never")
-    submitted = [attempt for attempt in attempts if attempt.get("submitted_at") is not None]
+    submitted = [attempt for attempt in attempts if scoring.is_closed(attempt)]
     if not submitted or policy == "never":
         return False
     if policy == "after_each_attempt":
@@ -345,7 +347,7 @@ def result(db, assessment, user_id):
     attempts = attempts_of(db, assessment["_id"], user_id)
     show = answers_visible(assessment, attempts)
     counting = scoring.counting_attempt(attempts, assessment["scoring_policy"])
-    latest = next((a for a in reversed(attempts) if a.get("submitted_at") is not None), None)
+    latest = next((a for a in reversed(attempts) if scoring.is_closed(a)), None)
     used = len(attempts)
     limit = assessment.get("max_attempts")
     return {
@@ -354,7 +356,7 @@ def result(db, assessment, user_id):
         "passing_score": assessment["passing_score"],
         "attempts_used": used,
         "attempts_left": None if not limit else max(0, limit - used),
-        "passed": bool(counting and counting["passed"]),
+        "passed": bool(counting and counting.get("passed")),
         "score": counting["score"] if counting else None,
         "counting_attempt": summary(counting) if counting else None,
         "answers_shown": show,

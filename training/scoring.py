@@ -28,6 +28,8 @@ SHORT = "short_answer"
 NUMERIC = "numeric"
 QUESTION_TYPES = (SINGLE, MULTIPLE, TRUE_FALSE, SHORT, NUMERIC)
 
+MAX_NUMERIC_ANSWER = 1e15
+
 HIGHEST = "highest"
 LATEST = "latest"
 
@@ -72,6 +74,8 @@ def fraction_for(question, answer):
     if kind == NUMERIC:
         if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not math.isfinite(answer):
             raise _bad(question, "a number")
+        if abs(answer) > MAX_NUMERIC_ANSWER:  # MongoDB keeps integers of 8 bytes at most: refused before writing
+            raise _bad(question, f"a number between -{MAX_NUMERIC_ANSWER:.0e} and {MAX_NUMERIC_ANSWER:.0e}")
         return 1.0 if abs(answer - question["answer"]) <= question.get("tolerance", 0) + 1e-9 else 0.0
     raise ValueError(f"unknown question type {kind!r}")
 
@@ -99,9 +103,14 @@ def score(questions, answers):
     return {"results": results, "points": round(earned_total, 2), "max_points": possible, "score": percent}
 
 
+def is_closed(attempt):
+    """Submitted or expired, with its whole result written (``submitted_at`` is written last)."""
+    return attempt.get("submitted_at") is not None and attempt.get("score") is not None
+
+
 def counting_attempt(attempts, policy):
     """The submitted attempt that counts: the highest score (earliest on ties) or the latest."""
-    submitted = [attempt for attempt in attempts if attempt.get("submitted_at") is not None]
+    submitted = [attempt for attempt in attempts if is_closed(attempt)]
     if not submitted:
         return None
     if policy == LATEST:
@@ -115,4 +124,4 @@ def submitted_attempts(db, assessment_id, user_id):
 
 def has_passed(db, assessment, user_id):
     counting = counting_attempt(submitted_attempts(db, assessment["_id"], user_id), assessment["scoring_policy"])
-    return bool(counting and counting["passed"])
+    return bool(counting and counting.get("passed"))

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 from nameko.extensions import DependencyProvider
 
-from common.exceptions import NotFound, ServiceUnavailable, ValidationError
+from common.exceptions import NotConfigured, NotFound, ServiceUnavailable, ValidationError
 
 PAGE_SIZE = 50  # the API's maximum for playlistItems and for ids per videos call
 MAX_PAGES = 100
@@ -113,7 +113,7 @@ class YouTubeClient:
     def import_playlist(self, playlist_id):
         """The playlist's title and its videos in playlist order, with durations."""
         if not self.api_key:
-            raise ServiceUnavailable("No YouTube API key is configured (TRAINING.YOUTUBE_API_KEY)")
+            raise NotConfigured("No YouTube API key is configured (TRAINING.YOUTUBE_API_KEY)", {"provider": "youtube"})
         snippet = self.playlist(playlist_id)
         ids = self.playlist_video_ids(playlist_id)
         details = self.videos(ids)

@@ -9,7 +9,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from auth.sign_in_states import pkce_challenge
-from common.exceptions import ServiceUnavailable, Unauthorized, ValidationError
+from common.exceptions import NotConfigured, ServiceUnavailable, Unauthorized, ValidationError
 
 HTTP_TIMEOUT_SECONDS = 10
 BAD_CODE = "The provider did not accept the authorization code; start the sign-in again"
@@ -52,7 +52,7 @@ class OAuthClient:
 
     def ensure_configured(self):
         if not (self.client_id and self.authorize_url and self.token_url):
-            raise ServiceUnavailable(f"Sign-in with {self.name} is not configured")
+            raise NotConfigured(f"Sign-in with {self.name} is not configured", {"provider": self.name})
 
     def authorization_url(self, state, code_verifier, redirect_uri):
         self.ensure_configured()

@@ -248,7 +248,7 @@ def test_google_reads_sub_email_and_email_verified():
 
 
 def test_a_provider_without_a_client_id_is_not_configured():
-    from common.exceptions import ServiceUnavailable
+    from common.exceptions import NotConfigured
 
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(NotConfigured):
         GoogleClient({"AUTHORIZE_URL": "https://a.example", "TOKEN_URL": "https://t.example"}).ensure_configured()

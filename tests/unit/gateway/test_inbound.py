@@ -40,3 +40,10 @@ def test_request_ids():
     assert request_id_of(request(headers={"X-Request-ID": "abc-123"})) == "abc-123"
     generated = request_id_of(request(headers={"X-Request-ID": "x" * 200}))
     assert generated != "x" * 200 and len(generated) == 32
+
+
+def test_json_the_parser_cannot_take_or_that_json_does_not_have_is_a_validation_error():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for bad in (b'{"a": ' + deep + b"}", b'{"a": NaN}', b'{"a": -Infinity}'):
+        with pytest.raises(ValidationError):
+            json_body_of(request(bad), 1_000_000)

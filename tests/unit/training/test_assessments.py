@@ -189,3 +189,54 @@ def test_one_attempt_number_per_learner_even_when_two_starts_race(db):
     duplicate = dict(attempt, _id="other")
     with pytest.raises(Exception, match="duplicate|E11000"):
         db[ATTEMPTS].insert_one(duplicate)
+
+
+def test_a_numeric_answer_too_large_to_store_is_refused_before_anything_is_written(db):
+    quiz = assessments.create(
+        db, "course-1", "inst", AssessmentSchema().load({"title": "N", "questions": [NUMERIC], "passing_score": 50})
+    )
+    attempt = assessments.start(db, quiz, "u1", now=T0)
+    question_id = quiz["questions"][0]["id"]
+    for huge in (2**70, 2**62, -(10**16), 1e300):
+        with pytest.raises(ValidationError):
+            assessments.submit(db, quiz, "u1", [{"question_id": question_id, "answer": huge}], now=T0)
+    stored = db[ATTEMPTS].find_one({"_id": attempt["_id"]})
+    assert stored["submitted_at"] is None and "answers" not in stored and "score" not in stored  # untouched, open
+    assessments.submit(db, quiz, "u1", [{"question_id": question_id, "answer": 4}], now=T0)
+    assert assessments.result(db, quiz, "u1")["passed"] is True
+
+
+def test_a_store_failing_half_way_leaves_the_attempt_open(db, monkeypatch):
+    quiz = assessments.create(
+        db, "course-1", "inst", AssessmentSchema().load({"title": "N", "questions": [NUMERIC], "passing_score": 50})
+    )
+    attempt = assessments.start(db, quiz, "u1", now=T0)
+    question_id = quiz["questions"][0]["id"]
+    # mongomock applies $set field by field: an unstorable answer fails after the fields before it were written.
+    closing = assessments._closing
+    monkeypatch.setattr(assessments, "_closing", lambda *args, **kw: {**closing(*args, **kw), "answers": {"q": 2**70}})
+    with pytest.raises(OverflowError):
+        assessments.submit(db, quiz, "u1", [{"question_id": question_id, "answer": 4}], now=T0)
+    assert db[ATTEMPTS].find_one({"_id": attempt["_id"]})["submitted_at"] is None
+    monkeypatch.undo()
+    assessments.submit(db, quiz, "u1", [{"question_id": question_id, "answer": 4}], now=T0)
+    assert assessments.result(db, quiz, "u1")["passed"] is True
+
+
+def test_readers_pass_over_an_attempt_closed_with_half_a_result(db):
+    """Such a record was written before ``submitted_at`` came last; every reader must still answer."""
+    quiz = make(db)
+    attempt = assessments.start(db, quiz, "u1", now=T0)
+    db[ATTEMPTS].update_one({"_id": attempt["_id"]}, {"$set": {"submitted_at": T0, "status": "submitted"}})
+    result = assessments.result(db, quiz, "u1")
+    assert result["counting_attempt"] is None and result["passed"] is False and result["feedback"] == []
+    assert result["attempts"][0]["score"] is None
+    from training import analytics
+
+    assert (
+        analytics.course_stats(db, {"_id": "course-1", "title": "C", "status": "published"}, T0)["average_score"]
+        is None
+    )
+
+
+NUMERIC = {"type": "numeric", "prompt": "2+2", "answer": 4}

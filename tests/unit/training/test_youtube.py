@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.exceptions import ServiceUnavailable, ValidationError
+from common.exceptions import NotConfigured, ValidationError
 from training import youtube
 
 
@@ -36,5 +36,5 @@ def test_not_playlists(url):
 
 
 def test_no_key_means_no_call():
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(NotConfigured):
         youtube.YouTubeClient("http://127.0.0.1:9", "").import_playlist("PLabcdefghij12")
