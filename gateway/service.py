@@ -9,11 +9,21 @@ envelope. It holds no state and no business rules.
 import logging
 
 from nameko.dependency_providers import Config
+from nameko.events import BROADCAST, event_handler
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from common.context import Caller
+from common.events import (
+    PASSWORD_CHANGED,
+    REFRESH_TOKEN_REUSED,
+    USER_DELETED,
+    USER_DISABLED,
+    USER_LOGGED_OUT,
+    USER_ROLES_CHANGED,
+)
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
+from common.revocations import Revocation, now
 from common.service_base import VERSION
 from common.validation import load
 from gateway import admin, envelope
@@ -23,6 +33,7 @@ from gateway.entrypoint import api
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
 from gateway.openapi import SWAGGER_UI, build_spec
 from gateway.ratelimit import RateLimits
+from gateway.revocations import Revocations
 from gateway.router import Router
 from gateway.routes import AUTHENTICATED, PUBLIC, ROUTES
 from gateway.tokens import AccessTokens
@@ -30,6 +41,13 @@ from gateway.tokens import AccessTokens
 log = logging.getLogger(__name__)
 
 ROUTER = Router(ROUTES)
+
+
+def revocation_handler(source, event_type):
+    """Every replica hears every revocation (each may keep its own, in memory); a restarted one loads them."""
+    return event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
+
+
 QUERY_SCHEMAS = {route: route.query() for route in ROUTES if route.query is not None}
 BODY_SCHEMAS = {route: route.body() for route in ROUTES if route.body is not None}
 OPENAPI = build_spec(ROUTES)
@@ -42,6 +60,7 @@ class GatewayService:
     caller = Caller()
     tokens = AccessTokens()
     rate_limits = RateLimits()
+    revocations = Revocations()
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")
@@ -58,6 +77,15 @@ class GatewayService:
     @api("ANY", "/<path:path>")
     def serve_path(self, request, path):
         return self.serve(request)
+
+    @revocation_handler("auth", USER_LOGGED_OUT)
+    @revocation_handler("auth", PASSWORD_CHANGED)
+    @revocation_handler("auth", REFRESH_TOKEN_REUSED)
+    @revocation_handler("users", USER_DELETED)
+    @revocation_handler("users", USER_DISABLED)
+    @revocation_handler("users", USER_ROLES_CHANGED)
+    def revoke_access(self, event):
+        self.revocations.apply(event)
 
     # -- the request pipeline -------------------------------------------------
 
@@ -120,6 +148,8 @@ class GatewayService:
             token = bearer_token_of(request, allow_query=route.token_in_query)
             if token is not None:
                 claims = self.tokens.verify(token, fetch_jwks=lambda: calls.call("auth", "jwks"))
+                if self.revocations.is_revoked(claims):
+                    raise Unauthorized("The access token has been revoked")
         except Unauthorized:
             if route.access != PUBLIC:
                 raise
@@ -129,6 +159,7 @@ class GatewayService:
         restricted = route.access not in (PUBLIC, AUTHENTICATED)
         if claims is not None and restricted and not route.access.intersection(claims["roles"]):
             raise Forbidden(f"This needs the role {' or '.join(sorted(route.access))}")
+        self.token_claims = claims
         if claims is None:
             self.caller.assume(None, (), request_id)
         else:
@@ -160,6 +191,15 @@ class GatewayService:
 
     def local_docs(self, calls, settings):
         return Response(SWAGGER_UI, content_type="text/html; charset=utf-8")
+
+    def local_logout(self, calls, settings, **body):
+        """auth revokes the session; the token presented is refused here at once, on the other replicas
+        when they hear the event."""
+        token_id = self.token_claims["jti"] if self.token_claims else None
+        result = calls.call("auth", "logout", {**body, "access_token_id": token_id})
+        if token_id is not None:
+            self.revocations.add(Revocation(self.token_claims["sub"], token_ids=(token_id,), revoked_at=now()))
+        return result
 
     def local_admin_health(self, calls, settings):
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
