@@ -31,7 +31,7 @@ from auth.signing import SigningKeys
 from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
-from common.events import DomainEvents
+from common.events import USER_DELETED, USER_DISABLED, USER_ROLES_CHANGED, DomainEvents
 from common.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from common.ids import parse_uuid
 from common.revocations import REVOKED_BEFORE, REVOKED_TOKEN_IDS, Revocation, revocation_of
@@ -206,9 +206,9 @@ class AuthService(service_base.PlatformService):
             raise Forbidden("Internal operation")
         return revocations.active(self.db.session, self._access_ttl())
 
-    @event_handler("users", events.USER_DELETED)
-    @event_handler("users", events.USER_DISABLED)
-    @event_handler("users", events.USER_ROLES_CHANGED)
+    @event_handler("users", USER_DELETED)
+    @event_handler("users", USER_DISABLED)
+    @event_handler("users", USER_ROLES_CHANGED)
     def record_revocation(self, event):
         """Kept for gateways that start later (users' own revocations; auth records its own with the change)."""
         revocation = revocation_of(event)
