@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from gateway.service import GatewayService
 from tests.conftest import all_service_classes
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_operations import embedded  # noqa: F401 (the fixture)
 from tests.support.api import ApiClient
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -283,3 +284,19 @@ def test_revocations_outlive_a_gateway_restart(api, admin, gateway, platform_con
     fresh = api.login("rol@example.com", "user-password-1")["access_token"]
     assert api.get("/users/profile", token=fresh).status_code == 200
     assert api.get("/users", token=admin).status_code == 200
+
+
+def test_embedded_mode_revokes_too(embedded):  # noqa: F811 (the fixture imported above)
+    """`make run`: one process, the in-memory broker, SQLite; the same events reach the gateway there."""
+    base, _ = embedded
+    with ApiClient(base) as local:
+        admin = local.login("boss@example.com", "boss-password-1")["access_token"]
+        learner = local.login("learner@example.com", "learner-demo-1")
+        assert local.get("/users/profile", token=learner["access_token"]).status_code == 200
+        logout = local.post("/auth/logout", json={"refresh_token": learner["refresh_token"], "all_sessions": True})
+        assert logout.status_code == 200, logout.text
+        assert_revoked(local, learner["access_token"])
+        again = local.login("learner@example.com", "learner-demo-1")["access_token"]
+        learner_id = jwt.decode(again, options={"verify_signature": False})["sub"]
+        assert local.put(f"/users/{learner_id}", token=admin, json={"status": "disabled"}).status_code == 200
+        assert_revoked(local, again)
