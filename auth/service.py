@@ -3,7 +3,6 @@
 import uuid
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko_sqlalchemy import Database
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,10 +30,10 @@ from auth.signing import SigningKeys
 from common import events, service_base
 from common.clock import isoformat, utcnow
 from common.context import Caller
-from common.events import USER_DELETED, USER_DISABLED, USER_ROLES_CHANGED, DomainEvents
+from common.events import DomainEvents
 from common.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from common.ids import parse_uuid
-from common.revocations import REVOKED_BEFORE, REVOKED_TOKEN_IDS, Revocation, revocation_of
+from common.revocations import REVOKED_BEFORE, REVOKED_TOKEN_IDS, Revocation, handles_revoking_events, revocation_of
 from common.revocations import now as revoked_now
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
@@ -206,9 +205,7 @@ class AuthService(service_base.PlatformService):
             raise Forbidden("Internal operation")
         return revocations.active(self.db.session, self._access_ttl())
 
-    @event_handler("users", USER_DELETED)
-    @event_handler("users", USER_DISABLED)
-    @event_handler("users", USER_ROLES_CHANGED)
+    @handles_revoking_events(sources=["users"])
     def record_revocation(self, event):
         """Kept for gateways that start later (users' own revocations; auth records its own with the change)."""
         revocation = revocation_of(event)

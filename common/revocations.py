@@ -12,6 +12,8 @@ before it.
 from dataclasses import dataclass
 from datetime import datetime
 
+from nameko.events import event_handler
+
 from common import events
 from common.clock import utcnow
 
@@ -26,6 +28,18 @@ USER_WIDE = frozenset({events.PASSWORD_CHANGED, events.USER_DELETED, events.USER
 # Metadata keys of the revoking events.
 REVOKED_BEFORE = "revoked_before"  # POSIX seconds: the user's tokens issued before this are revoked
 REVOKED_TOKEN_IDS = "revoked_token_ids"  # jti of single tokens, or sid of sessions (refresh token families)
+
+
+def handles_revoking_events(sources=tuple(REVOKING_EVENTS), **options):
+    """Decorator: the method is the ``event_handler`` (with ``options``) of every revoking event of ``sources``."""
+
+    def decorate(method):
+        for source in sources:
+            for event_type in REVOKING_EVENTS[source]:
+                method = event_handler(source, event_type, **options)(method)
+        return method
+
+    return decorate
 
 
 def now():

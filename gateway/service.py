@@ -9,21 +9,13 @@ envelope. It holds no state and no business rules.
 import logging
 
 from nameko.dependency_providers import Config
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from common.context import Caller
-from common.events import (
-    PASSWORD_CHANGED,
-    REFRESH_TOKEN_REUSED,
-    USER_DELETED,
-    USER_DISABLED,
-    USER_LOGGED_OUT,
-    USER_ROLES_CHANGED,
-)
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
-from common.revocations import Revocation, now
+from common.revocations import Revocation, handles_revoking_events, now
 from common.service_base import VERSION
 from common.validation import load
 from gateway import admin, envelope
@@ -41,13 +33,6 @@ from gateway.tokens import AccessTokens
 log = logging.getLogger(__name__)
 
 ROUTER = Router(ROUTES)
-
-
-def revocation_handler(source, event_type):
-    """Every replica hears every revocation (each may keep its own, in memory); a restarted one loads them."""
-    return event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
-
-
 QUERY_SCHEMAS = {route: route.query() for route in ROUTES if route.query is not None}
 BODY_SCHEMAS = {route: route.body() for route in ROUTES if route.body is not None}
 OPENAPI = build_spec(ROUTES)
@@ -78,12 +63,8 @@ class GatewayService:
     def serve_path(self, request, path):
         return self.serve(request)
 
-    @revocation_handler("auth", USER_LOGGED_OUT)
-    @revocation_handler("auth", PASSWORD_CHANGED)
-    @revocation_handler("auth", REFRESH_TOKEN_REUSED)
-    @revocation_handler("users", USER_DELETED)
-    @revocation_handler("users", USER_DISABLED)
-    @revocation_handler("users", USER_ROLES_CHANGED)
+    # Every replica hears every revocation (each may keep its own, in memory); a restarted one loads them.
+    @handles_revoking_events(handler_type=BROADCAST, reliable_delivery=False)
     def revoke_access(self, event):
         self.revocations.apply(event)
 
