@@ -15,6 +15,7 @@ import redis
 from nameko.testing.utils import find_free_port
 from sqlalchemy import create_engine, text
 
+from common import events
 from gateway.service import GatewayService
 from tests.conftest import all_service_classes
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
@@ -208,7 +209,8 @@ def test_an_instructor_demoted_to_learner_can_no_longer_create_courses(api, admi
     assert api.get("/users/profile", token=login).status_code == 200
 
 
-def test_a_new_password_revokes_older_tokens(api, admin):
+def test_a_new_password_revokes_older_tokens(api, admin, event_tap):
+    tap = event_tap("auth")
     user_id, password = make_user(api, admin, "pat@example.com")
     laptop = api.login("pat@example.com", password)
     phone = api.login("pat@example.com", password)
@@ -231,7 +233,19 @@ def test_a_new_password_revokes_older_tokens(api, admin):
         api.post("/auth/admin/set-password", token=admin, json={"user_id": user_id, "password": "user-password-3"})
     ).status_code == 200
     assert_revoked(api, after)
-    assert api.get("/users/profile", token=api.login("pat@example.com", "user-password-3")["access_token"]).ok
+    before_reset = api.login("pat@example.com", "user-password-3")["access_token"]
+    assert api.get("/users/profile", token=before_reset).status_code == 200
+
+    # And a reset with the emailed code.
+    assert api.post("/auth/forgot-password", json={"email": "pat@example.com"}).status_code == 200
+    code = tap.wait_for(events.PASSWORD_RESET_REQUESTED, email="pat@example.com")["metadata"]["code"]
+    reset = api.post(
+        "/auth/confirm-forgot-password",
+        json={"email": "pat@example.com", "code": code, "new_password": "user-password-4"},
+    )
+    assert reset.status_code == 200, reset.text
+    assert_revoked(api, before_reset)
+    assert api.get("/users/profile", token=api.login("pat@example.com", "user-password-4")["access_token"]).ok
 
 
 def test_reusing_a_spent_refresh_token_revokes_the_sessions_access_tokens(api, admin):
