@@ -3,7 +3,8 @@
 It verifies access tokens itself (no RPC per request), enforces each route's
 roles, validates bodies and query strings, passes the caller and the
 correlation id to services in context data, and wraps every answer in the
-envelope. It holds no state and no business rules.
+envelope. It holds no business rules, and no state but the revocations it hears
+of (``revocations.py``), so that a revoked access token is refused at once.
 """
 
 import logging
