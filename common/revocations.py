@@ -9,7 +9,7 @@ issued a moment after a revocation (a new login right after a role change) is to
 before it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from nameko.events import event_handler
@@ -57,7 +57,7 @@ class Revocation:
     user_id: str
     revoked_before: float | None = None  # None: only the ``token_ids``
     token_ids: tuple = ()
-    revoked_at: float = 0.0  # when it happened; it lapses one access-token lifetime later
+    revoked_at: float = field(default_factory=now)  # it lapses one access-token lifetime later
 
     def applies_to(self, claims):
         if claims.get("sub") != self.user_id:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
-from common.revocations import Revocation, handles_revoking_events, now
+from common.revocations import Revocation, handles_revoking_events
 from common.service_base import VERSION
 from common.validation import load
 from gateway import admin, envelope
@@ -180,7 +180,7 @@ class GatewayService:
         token_id = self.token_claims["jti"] if self.token_claims else None
         result = calls.call("auth", "logout", {**body, "access_token_id": token_id})
         if token_id is not None:
-            self.revocations.add(Revocation(self.token_claims["sub"], token_ids=(token_id,), revoked_at=now()))
+            self.revocations.add(Revocation(self.token_claims["sub"], token_ids=(token_id,)))
         return result
 
     def local_admin_health(self, calls, settings):
