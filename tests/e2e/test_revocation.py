@@ -34,7 +34,12 @@ def backend(request, platform_config):
         return
     prefix = f"test-rev-{uuid.uuid4().hex}-"
     platform_config["REDIS_URL"] = REDIS_URL
-    platform_config["GATEWAY"] = {**platform_config["GATEWAY"], "REVOCATION_PREFIX": prefix}
+    # Rate limits count in Redis too: this test's own count, not the other tests' logins from 127.0.0.1.
+    platform_config["GATEWAY"] = {
+        **platform_config["GATEWAY"],
+        "REVOCATION_PREFIX": prefix,
+        "RATE_LIMIT_PREFIX": prefix,
+    }
     client = redis.Redis.from_url(REDIS_URL)
     yield lambda: sorted(key.decode() for key in client.scan_iter(f"{prefix}*"))
     for key in client.scan_iter(f"{prefix}*"):
