@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.clock import utcnow
@@ -110,6 +110,23 @@ class SignInState(Base):
     redirect_uri: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TokenRevocation(Base):
+    """Access tokens revoked before their expiry, kept one access-token lifetime for gateways that start later.
+
+    ``token_id`` NULL: the user's tokens issued before ``revoked_before`` are revoked; otherwise the one token
+    (``jti``) or session (``sid``) it names. ``event_id`` is the users event it came from (recorded once)."""
+
+    __tablename__ = "token_revocations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    token_id: Mapped[str | None] = mapped_column(String(64))
+    revoked_before: Mapped[float | None] = mapped_column(Float(precision=53))
+    revoked_at: Mapped[float] = mapped_column(Float(precision=53), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 runtime_settings = settings_table(Base.metadata)

@@ -37,9 +37,10 @@ def issue(session, user_id, ttl_seconds, family_id=None):
 class ReusedToken(Exception):
     """A spent token came back; its family is already revoked when this is raised."""
 
-    def __init__(self, user_id):
+    def __init__(self, user_id, family_id=None):
         super().__init__(user_id)
         self.user_id = user_id
+        self.family_id = family_id
 
 
 def rotate(session, token, ttl_seconds):
@@ -51,7 +52,7 @@ def rotate(session, token, ttl_seconds):
         raise Unauthorized("The refresh token is not valid")
     if row.used_at is not None or row.revoked_at is not None:
         revoke_family(session, row.family_id)
-        raise ReusedToken(row.user_id)
+        raise ReusedToken(row.user_id, row.family_id)
     if as_utc(row.expires_at) <= utcnow():
         raise Unauthorized("The refresh token has expired")
     row.used_at = utcnow()

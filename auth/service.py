@@ -1,10 +1,12 @@
 """The auth service: credentials, tokens and codes. Entrypoints only."""
 
+import uuid
+
 from nameko.dependency_providers import Config
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from auth import lockout, password_policy, refresh_tokens, sign_in_states
+from auth import lockout, password_policy, refresh_tokens, revocations, sign_in_states
 from auth.models import Base, Credential, LinkedIdentity, RefreshToken
 from auth.passwords import PasswordHashing
 from auth.providers.cognito import CognitoHostedUI, CognitoUserPoolProvider
@@ -30,6 +32,8 @@ from common.context import Caller
 from common.events import DomainEvents
 from common.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from common.ids import parse_uuid
+from common.revocations import REVOKED_BEFORE, REVOKED_TOKEN_IDS, Revocation, handles_revoking_events, revocation_of
+from common.revocations import now as revoked_now
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
@@ -71,12 +75,29 @@ class AuthService(service_base.PlatformService):
 
     def _tokens_for(self, account):
         session = self.db.session
+        family_id = uuid.uuid4()
         refresh_token = refresh_tokens.issue(
-            session, parse_uuid(account["id"]), self.settings["refresh_token_ttl_seconds"]
+            session, parse_uuid(account["id"]), self.settings["refresh_token_ttl_seconds"], family_id=family_id
         )
         session.commit()
-        access_token = self.signing.access_token(account["id"], account["roles"])
+        access_token = self.signing.access_token(account["id"], account["roles"], session_id=family_id)
         return token_pair(access_token, self.signing.access_ttl, refresh_token, account)
+
+    def _access_ttl(self):
+        return int((self.config.get("JWT") or {}).get("ACCESS_TOKEN_TTL", 900))
+
+    def _revoke(self, user_id, reason, user_wide=False, token_ids=()):
+        """Record that the user's access tokens issued until now (``user_wide``), or those named, are revoked
+        (with the change, not committed); the metadata that tells the gateway, for the event."""
+        at = revoked_now()
+        revocation = Revocation(
+            str(user_id), at if user_wide else None, tuple(str(token_id) for token_id in token_ids), revoked_at=at
+        )
+        revocations.record(self.db.session, revocation, reason, self._access_ttl())
+        metadata = {REVOKED_TOKEN_IDS: list(revocation.token_ids)} if token_ids else {}
+        if user_wide:
+            metadata[REVOKED_BEFORE] = at
+        return metadata
 
     def _active_account(self, user_id):
         account = self.users.get_account(str(user_id))
@@ -140,16 +161,21 @@ class AuthService(service_base.PlatformService):
                 session, refresh_token, self.settings["refresh_token_ttl_seconds"]
             )
         except refresh_tokens.ReusedToken as reuse:
-            self.events(events.REFRESH_TOKEN_REUSED, user_id=reuse.user_id)
+            # The family's access tokens go with it: whoever replayed the token may hold one.
+            revoked = self._revoke(reuse.user_id, "refresh_token_reused", token_ids=[reuse.family_id])
+            self.events(events.REFRESH_TOKEN_REUSED, user_id=reuse.user_id, **revoked)
             session.commit()
             raise Unauthorized("The refresh token was already used; please log in again") from None
+        family_id = refresh_tokens.find(session, new_token).family_id
         account = self._active_account(user_id)
         session.commit()
-        access_token = self.signing.access_token(account["id"], account["roles"])
+        access_token = self.signing.access_token(account["id"], account["roles"], session_id=family_id)
         return token_pair(access_token, self.signing.access_ttl, new_token, account)
 
     @rpc
-    def logout(self, refresh_token, all_sessions=False):
+    def logout(self, refresh_token, all_sessions=False, access_token_id=None):
+        """Revoke the refresh token's session (or all the user's), with its access tokens: those issued with
+        it, and ``access_token_id``, the one the gateway saw the caller present."""
         session = self.db.session
         row = refresh_tokens.find(session, refresh_token)
         if row is None:
@@ -160,7 +186,9 @@ class AuthService(service_base.PlatformService):
             refresh_tokens.revoke_all(session, row.user_id)
         else:
             refresh_tokens.revoke_family(session, row.family_id)
-        self.events(events.USER_LOGGED_OUT, user_id=row.user_id, all_sessions=bool(all_sessions))
+        token_ids = [row.family_id] + ([access_token_id] if access_token_id else [])
+        revoked = self._revoke(row.user_id, "logout", user_wide=bool(all_sessions), token_ids=token_ids)
+        self.events(events.USER_LOGGED_OUT, user_id=row.user_id, all_sessions=bool(all_sessions), **revoked)
         session.commit()
         return {"logged_out": True}
 
@@ -173,6 +201,21 @@ class AuthService(service_base.PlatformService):
     @rpc
     def jwks(self):
         return self.signing.jwks
+
+    @rpc
+    def active_revocations(self):
+        """Internal: a starting gateway loads the access-token revocations still in force."""
+        if not self.caller.is_internal:
+            raise Forbidden("Internal operation")
+        return revocations.active(self.db.session, self._access_ttl())
+
+    @handles_revoking_events(sources=["users"])
+    def record_revocation(self, event):
+        """Kept for gateways that start later (users' own revocations; auth records its own with the change)."""
+        revocation = revocation_of(event)
+        if revocation is not None:
+            reason = event["event_type"].lower()
+            revocations.record_event(self.db.session, revocation, reason, self._access_ttl(), event["event_id"])
 
     # -- single sign-on: Cognito's hosted UI, Google, GitHub -------------------
 
@@ -220,9 +263,14 @@ class AuthService(service_base.PlatformService):
         session = self.db.session
         dropped = self._provider().drop_unconfirmed_password(user_id)
         refresh_tokens.revoke_all(session, user_id)
+        revoked = self._revoke(user_id, "password_changed", user_wide=True) if dropped else {}
         if dropped:
             self.events(
-                events.PASSWORD_CHANGED, user_id=user_id, reason="unconfirmed_sso_claim", provider=identity.provider
+                events.PASSWORD_CHANGED,
+                user_id=user_id,
+                reason="unconfirmed_sso_claim",
+                provider=identity.provider,
+                **revoked,
             )
         session.commit()
         self.users.confirm_external_email(user_id=str(user_id), email=identity.email, provider=identity.provider)
@@ -419,8 +467,9 @@ class AuthService(service_base.PlatformService):
             vet=lambda *names: password_policy.check(data["new_password"], names, field="new_password"),
         )
         refresh_tokens.revoke_all(session, user_id)
+        revoked = self._revoke(user_id, "password_changed", user_wide=True)
         lockout.clear_everywhere(session, normalize_identifier(data["identifier"]))
-        self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="reset")
+        self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="reset", **revoked)
         session.commit()
         return {"message": "The password has been reset; log in with the new one"}
 
@@ -433,9 +482,14 @@ class AuthService(service_base.PlatformService):
         password_policy.check(data["new_password"], provider.names_of(user_id), field="new_password")
         provider.change_password(user_id, data["current_password"], data["new_password"])
         refresh_tokens.revoke_all(session, user_id)
-        self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="change")
+        revoked = self._revoke(user_id, "password_changed", user_wide=True)
+        self.events(events.PASSWORD_CHANGED, user_id=user_id, reason="change", **revoked)
         session.commit()
-        return {"message": "The password has been changed; other sessions were signed out"}
+        # Every token of the user issued so far is revoked, the caller's too: this session goes on with new ones.
+        return {
+            "message": "The password has been changed; other sessions were signed out",
+            **self._tokens_for(self._active_account(user_id)),
+        }
 
     @rpc
     def admin_set_password(self, **payload):
@@ -446,7 +500,8 @@ class AuthService(service_base.PlatformService):
         password_policy.check(data["password"], provider.names_of(data["user_id"]))
         provider.set_password(data["user_id"], data["password"])
         refresh_tokens.revoke_all(session, data["user_id"])
-        self.events(events.PASSWORD_CHANGED, user_id=data["user_id"], reason="admin")
+        revoked = self._revoke(data["user_id"], "password_changed", user_wide=True)
+        self.events(events.PASSWORD_CHANGED, user_id=data["user_id"], reason="admin", **revoked)
         session.commit()
         return {"message": "The password has been set"}
 

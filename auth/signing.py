@@ -55,17 +55,22 @@ class TokenIssuer:
         self.audience = audience
         self.access_ttl = access_ttl
 
-    def access_token(self, user_id, roles):
+    def access_token(self, user_id, roles, session_id=None):
+        """``session_id``: the refresh token family the token was issued with (claim ``sid``), so that logging
+        that session out revokes its access tokens too."""
         now = utcnow()
         claims = {
             "sub": str(user_id),
             "roles": list(roles),
             "iss": self.issuer,
             "aud": self.audience,
-            "iat": now,
+            # With its microseconds: a token issued just after a revocation is told apart from those before.
+            "iat": now.timestamp(),
             "exp": now + timedelta(seconds=self.access_ttl),
             "jti": uuid.uuid4().hex,
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 

@@ -3,12 +3,14 @@
 It verifies access tokens itself (no RPC per request), enforces each route's
 roles, validates bodies and query strings, passes the caller and the
 correlation id to services in context data, and wraps every answer in the
-envelope. It holds no state and no business rules.
+envelope. It holds no business rules, and no state but the revocations it hears
+of (``revocations.py``), so that a revoked access token is refused at once.
 """
 
 import logging
 
 from nameko.dependency_providers import Config
+from nameko.events import BROADCAST
 from werkzeug.wrappers import Response
 
 from common.config_check import StartupCheck
@@ -16,6 +18,7 @@ from common.context import Caller
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, ServiceUnavailable, Unauthorized
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics, exposition
+from common.revocations import Revocation, handles_revoking_events
 from common.rpc import RpcProxy
 from common.service_base import VERSION
 from common.tracing import WorkerTracing
@@ -29,6 +32,7 @@ from gateway.idempotency import Idempotency
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
 from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimits
+from gateway.revocations import Revocations
 from gateway.router import Router
 from gateway.routes import AUTHENTICATED, PUBLIC, ROUTES
 from gateway.tokens import AccessTokens
@@ -54,6 +58,7 @@ class GatewayService:
     rate_limits = RateLimits()
     guards = ServiceGuards()
     idempotency = Idempotency()
+    revocations = Revocations()
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")
@@ -70,6 +75,11 @@ class GatewayService:
     @api("ANY", "/<path:path>")
     def serve_path(self, request, path):
         return access.observed(request, self.serve)
+
+    # Every replica hears every revocation (each may keep its own, in memory); a restarted one loads them.
+    @handles_revoking_events(handler_type=BROADCAST, reliable_delivery=False)
+    def revoke_access(self, event):
+        self.revocations.apply(event)
 
     # -- the request pipeline -------------------------------------------------
 
@@ -136,6 +146,8 @@ class GatewayService:
             token = bearer_token_of(request, allow_query=route.token_in_query)
             if token is not None:
                 claims = self.tokens.verify(token, fetch_jwks=lambda: calls.call("auth", "jwks"))
+                if self.revocations.is_revoked(claims):
+                    raise Unauthorized("The access token has been revoked")
         except Unauthorized:
             if route.access != PUBLIC:
                 raise
@@ -145,6 +157,7 @@ class GatewayService:
         restricted = route.access not in (PUBLIC, AUTHENTICATED)
         if claims is not None and restricted and not route.access.intersection(claims["roles"]):
             raise Forbidden(f"This needs the role {' or '.join(sorted(route.access))}")
+        self.token_claims = claims
         if claims is None:
             self.caller.assume(None, (), request_id)
         else:
@@ -197,6 +210,15 @@ class GatewayService:
     def local_openid_configuration(self, calls, settings):
         public_base_url = settings.get("PUBLIC_BASE_URL") or f"http://{self.config['WEB_SERVER_ADDRESS']}"
         return discovery.openid_configuration(str(public_base_url), self.config["JWT"]["ISSUER"])
+
+    def local_logout(self, calls, settings, **body):
+        """auth revokes the session; the token presented is refused here at once, on the other replicas
+        when they hear the event."""
+        token_id = self.token_claims["jti"] if self.token_claims else None
+        result = calls.call("auth", "logout", {**body, "access_token_id": token_id})
+        if token_id is not None:
+            self.revocations.add(Revocation(self.token_claims["sub"], token_ids=(token_id,)))
+        return result
 
     def local_admin_health(self, calls, settings):
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))

@@ -10,6 +10,7 @@ from common.context import Caller
 from common.events import DomainEvents
 from common.exceptions import Conflict, NotFound, ValidationError
 from common.pagination import PageQuerySchema, page_of
+from common.revocations import revoked_before_now
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
@@ -306,8 +307,18 @@ class UsersService(service_base.PlatformService):
         user = accounts.get_user(session, user_id, for_update=True)
         if changes.get("status", ACTIVE) != ACTIVE:
             accounts.ensure_not_last_admin(session, user)
+        was_active = user.status == ACTIVE
         accounts.update_profile(user, changes)
         self.events(events.USER_UPDATED, user_id=user.id, fields=sorted(changes), by=self.caller.user_id)
+        if was_active and user.status != ACTIVE:
+            # The account's access tokens are refused from now on (the gateway hears this).
+            self.events(
+                events.USER_DISABLED,
+                user_id=user.id,
+                status=user.status,
+                by=self.caller.user_id,
+                **revoked_before_now(),
+            )
         session.commit()
         return full_profile(user)
 
@@ -317,11 +328,13 @@ class UsersService(service_base.PlatformService):
         session = self.db.session
         user = accounts.get_user(session, user_id, for_update=True)
         accounts.ensure_not_last_admin(session, user)
-        email = user.email
+        email, deleted_id = user.email, user.id  # the canonical id: the tokens' ``sub``, whatever the path said
         session.delete(user)
         session.flush()
         self.auth.delete_identity(str(user.id))
-        self.events(events.USER_DELETED, user_id=user_id, email=email, by=self.caller.user_id)
+        self.events(
+            events.USER_DELETED, user_id=deleted_id, email=email, by=self.caller.user_id, **revoked_before_now()
+        )
         session.commit()
         return {"deleted": True, "user_id": str(user_id)}
 
@@ -340,7 +353,14 @@ class UsersService(service_base.PlatformService):
         user = accounts.get_user(session, user_id, for_update=True)
         before = user.roles
         roles = accounts.set_roles(session, user, data["roles"])
-        self.events(events.USER_ROLES_CHANGED, user_id=user.id, before=before, after=roles, by=self.caller.user_id)
+        self.events(
+            events.USER_ROLES_CHANGED,
+            user_id=user.id,
+            before=before,
+            after=roles,
+            by=self.caller.user_id,
+            **revoked_before_now(),  # the gateway refuses the older tokens when a role was taken away
+        )
         session.commit()
         return {"user_id": str(user.id), "roles": roles}
 

@@ -57,7 +57,8 @@ ROUTES = [
         body=s.RefreshBody,
         summary="Rotate a refresh token for new tokens",
     ),
-    Route("POST", "/auth/logout", "auth", "logout", PUBLIC, body=s.LogoutBody, summary="Revoke a refresh token"),
+    # The gateway answers logout itself (it passes to auth, and refuses the access token presented at once).
+    Route("POST", "/auth/logout", "gateway", "logout", PUBLIC, body=s.LogoutBody, summary="Revoke a session"),
     Route("GET", "/auth/verify-token", "auth", "verify_token", summary="Check the access token and the account"),
     Route(
         "POST",

@@ -1,7 +1,7 @@
 """Failed logins counted per identifier and client address
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_outbox
 Create Date: 2026-12-04 20:00:00
 
 The counters are short-lived (a window of minutes): the table is made anew rather than
