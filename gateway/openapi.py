@@ -176,6 +176,7 @@ def _success(spec, converter, route):
                 {
                     "type": "object",
                     "required": ["items", "total", "page", "page_size"],
+                    "additionalProperties": False,
                     "properties": {
                         "items": {"type": "array", "items": ref},
                         "total": {"type": "integer"},
@@ -191,6 +192,7 @@ def _success(spec, converter, route):
             {
                 "type": "object",
                 "required": ["success", "data", "error", "timestamp"],
+                "additionalProperties": False,
                 "properties": {
                     "success": {"type": "boolean"},
                     "data": data,
