@@ -208,3 +208,213 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
         ("GET", "/admin/health"),
     }
     assert required <= set(call.checked)
+
+
+def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
+    call = Checker(api)
+    admin = api.login(*ADMIN)["access_token"]
+    learner_tokens = api.login(*LEARNER)
+    learner = learner_tokens["access_token"]
+    instructor = api.login("instructor@example.com", "instructor-demo-1")["access_token"]
+
+    # accounts
+    signup = {"email": "new.learner@example.com", "username": "newlearner", "name": "New", "password": "pass-word-42"}
+    registered = call("POST", "/users/register", json=signup)
+    call("POST", "/users/resend-confirmation", json={"email": signup["email"]})
+    call("POST", "/auth/forgot-password", json={"email": LEARNER[0]})
+    call("POST", "/auth/refresh", json={"refresh_token": learner_tokens["refresh_token"]})
+    call("PUT", "/users/profile", token=learner, json={"bio": "Learning every day"})
+    call("PUT", "/users/preferences", token=learner, json={"theme": "dark"})
+    user_path = f"/users/{registered['user_id']}"
+    call("PUT", "/users/<user_id>", user_path, token=admin, json={"name": "Renamed"})
+    call("PUT", "/users/<user_id>/roles", f"{user_path}/roles", token=admin, json={"roles": ["learner"]})
+    call("POST", "/users/<user_id>/follow", f"{user_path}/follow", token=learner)
+    call("DELETE", "/users/<user_id>/follow", f"{user_path}/follow", token=learner)
+    call("DELETE", "/users/<user_id>", user_path, token=admin)
+    setting = call("GET", "/admin/settings", token=admin)["items"][0]
+    key_path = f"/admin/settings/{setting['key']}"
+    call("PUT", "/admin/settings/<key>", key_path, token=admin, json={"value": setting["value"]})
+
+    # a course built, changed and taken apart by its instructor
+    draft = {
+        "title": "Schemas in practice",
+        "modules": [{"title": "One", "lessons": [{"title": "Intro", "content": "Hello"}]}],
+    }
+    course = call("POST", "/training/courses", token=instructor, json=draft)
+    course_path = f"/training/courses/{course['id']}"
+    module_id = course["modules"][0]["id"]
+    call("PUT", "/training/courses/<course_id>", course_path, token=instructor, json={"description": "Changed"})
+    course = call(
+        "POST",
+        "/training/courses/<course_id>/modules",
+        f"{course_path}/modules",
+        token=instructor,
+        json={"title": "Two"},
+    )
+    module_ids = [module["id"] for module in course["modules"]]
+    order = {"ids": list(reversed(module_ids))}
+    call(
+        "PUT",
+        "/training/courses/<course_id>/modules/order",
+        f"{course_path}/modules/order",
+        token=instructor,
+        json=order,
+    )
+    module_path = f"{course_path}/modules/{module_id}"
+    call(
+        "PUT",
+        "/training/courses/<course_id>/modules/<module_id>",
+        module_path,
+        token=instructor,
+        json={"title": "First"},
+    )
+    video = {"title": "Watch", "type": "youtube", "youtube_id": "aqz-KE-bpKQ", "duration_seconds": 635}
+    course = call(
+        "POST",
+        "/training/courses/<course_id>/modules/<module_id>/lessons",
+        f"{module_path}/lessons",
+        token=instructor,
+        json=video,
+    )
+    module = next(module for module in course["modules"] if module["id"] == module_id)
+    lesson_ids = [lesson["id"] for lesson in module["lessons"]]
+    call(
+        "PUT",
+        "/training/courses/<course_id>/modules/<module_id>/lessons/order",
+        f"{module_path}/lessons/order",
+        token=instructor,
+        json={"ids": list(reversed(lesson_ids))},
+    )
+    lesson_path = f"{course_path}/lessons/{lesson_ids[0]}"
+    call(
+        "PUT", "/training/courses/<course_id>/lessons/<lesson_id>", lesson_path, token=instructor, json={"title": "Hi"}
+    )
+    quiz = call(
+        "POST",
+        "/training/courses/<course_id>/assessments",
+        f"{course_path}/assessments",
+        token=instructor,
+        json=bootstrap.DEMO_QUIZ,
+    )
+    quiz_path = f"/training/assessments/{quiz['id']}"
+    call(
+        "PUT",
+        "/training/assessments/<assessment_id>",
+        quiz_path,
+        token=instructor,
+        json={**bootstrap.DEMO_QUIZ, "title": "Quiz"},
+    )
+    call("POST", "/training/courses/<course_id>/publish", f"{course_path}/publish", token=instructor)
+    call("POST", "/training/courses/<course_id>/enroll", f"{course_path}/enroll", token=learner)
+    play = {"video_id": lesson_ids[1], "start_time": "09:00:00"}
+    call("POST", "/training/progress", token=learner, json=play)
+    pause = {"video_id": lesson_ids[1], "end_time": "09:10:00", "watchtime_seconds": 600}
+    call("POST", "/training/progress", token=learner, json=pause)
+    call("GET", "/training/progress/video/<video_id>", f"/training/progress/video/{lesson_ids[1]}", token=learner)
+    me = call("GET", "/users/profile", token=learner)
+    call("GET", "/training/attendance/user/<user_id>", f"/training/attendance/user/{me['id']}", token=admin)
+    today = datetime.now(UTC).date().isoformat()
+    call("GET", "/training/attendance/date/<date>", f"/training/attendance/date/{today}", token=admin)
+    call("DELETE", "/training/courses/<course_id>/enroll", f"{course_path}/enroll", token=learner)
+    call("POST", "/training/courses/<course_id>/unpublish", f"{course_path}/unpublish", token=instructor)
+    call("DELETE", "/training/assessments/<assessment_id>", quiz_path, token=instructor)
+    call("DELETE", "/training/courses/<course_id>/lessons/<lesson_id>", lesson_path, token=instructor)
+    call("DELETE", "/training/courses/<course_id>/modules/<module_id>", module_path, token=instructor)
+    call("DELETE", "/training/courses/<course_id>", course_path, token=instructor)
+
+    # media through this gateway's own upload route
+    body = b"%PDF-1.4 a handout"
+    started = {"filename": "handout.pdf", "content_type": "application/pdf", "size": len(body)}
+    upload = call("POST", "/training/media/upload", token=instructor, json=started)
+    media_path = f"/training/media/{upload['media']['id']}"
+    stored = api.put(upload["upload"]["url"], data=body, headers=upload["upload"]["headers"])
+    check(stored.json(), json_schema(call.spec, route_of("PUT", "/training/media/<media_id>/content")))
+    call("GET", "/training/media/<media_id>", media_path, token=instructor)
+    call("PUT", "/training/media/<media_id>", media_path, token=instructor, json={"public": True})
+    call("GET", "/training/media/<media_id>/url", f"{media_path}/url", token=instructor)
+    call("DELETE", "/training/media/<media_id>", media_path, token=instructor)
+
+    # coaching: hours replaced, a session moved, completed
+    coach, coach_token = make_coach(api, admin)
+    coach_path = f"/coaching/coaches/{coach['id']}"
+    hours = {"weekly": [{"weekday": day, "start": "09:00", "end": "12:00"} for day in range(7)]}
+    call(
+        "PUT", "/coaching/coaches/<coach_id>/availability", f"{coach_path}/availability", token=coach_token, json=hours
+    )
+    call("PUT", "/coaching/coaches/me", token=coach_token, json={"timezone": "America/New_York", "bio": "Coach"})
+    start = datetime.now(UTC) + timedelta(days=3)
+    window = {"from": iso(start), "to": iso(start + timedelta(days=2))}
+    slots = call("GET", "/coaching/coaches/<coach_id>/slots", f"{coach_path}/slots", token=learner, params=window)
+    first, second = slots["slots"][0]["start"], slots["slots"][1]["start"]
+    session = call("POST", "/coaching/sessions", token=learner, json={"coach_id": coach["id"], "start": first})
+    session_path = f"/coaching/sessions/{session['id']}"
+    call(
+        "POST",
+        "/coaching/sessions/<session_id>/reschedule",
+        f"{session_path}/reschedule",
+        token=learner,
+        json={"start": second},
+    )
+    call(
+        "POST",
+        "/coaching/sessions/<session_id>/cancel",
+        f"{session_path}/cancel",
+        token=learner,
+        json={"reason": "Ill"},
+    )
+
+    # events
+    event = {
+        "title": "Office hours",
+        "kind": "in_person",
+        "location": "Room 4",
+        "starts_at": iso(start),
+        "ends_at": iso(start + timedelta(hours=1)),
+        "capacity": 1,
+    }
+    event_path = f"/events/{call('POST', '/events', token=admin, json=event)['id']}"
+    call("POST", "/events/<event_id>/register", f"{event_path}/register", token=learner)
+    call("POST", "/events/<event_id>/register", f"{event_path}/register", token=instructor)  # waitlisted
+    call("GET", "/events/<event_id>/registrations", f"{event_path}/registrations", token=admin)
+    call("PUT", "/events/<event_id>", event_path, token=admin, json={"title": "Office hours (moved)"})
+    call("DELETE", "/events/<event_id>/register", f"{event_path}/register", token=learner)
+    call("DELETE", "/events/<event_id>", event_path, token=admin)
+    call("POST", "/events/calendar/token", token=learner)
+    call("DELETE", "/events/calendar/token", token=learner)
+
+    # notifications and engagement
+    call("POST", "/notifications", token=admin, json={"subject": "Welcome", "text": "Hello all"})
+    unread = call("GET", "/notifications", token=learner)["items"]
+    notification_path = f"/notifications/{unread[0]['id']}/read"
+    call("POST", "/notifications/<notification_id>/read", notification_path, token=learner)
+    call("POST", "/notifications/read-all", token=learner)
+    call("PUT", "/notifications/preferences", token=learner, json={"categories": {"learning": {"email": "daily"}}})
+    call("POST", "/engagement/track", token=learner, json={"type": "page_view", "path": "/catalog"})
+    call("POST", "/auth/logout", json={"refresh_token": learner_tokens["refresh_token"]})
+
+
+def test_answers_of_the_other_account_routes_fit_the_documented_schemas(api, demo_platform):
+    call = Checker(api)
+    admin = api.login(*ADMIN)["access_token"]
+    learner = api.login(*LEARNER)["access_token"]
+    for service in ("auth", "users", "training", "coaching", "events", "notifications", "engagement"):
+        call("GET", f"/{service}/health")
+    signup = {"email": "ada@example.com", "username": "ada", "password": "ada-password-1", "role": "student"}
+    call("POST", "/auth/signup", json=signup)
+    made = {"email": "bo@example.com", "username": "bobby", "name": "Bo", "password": "bo-password-1"}
+    bo = call("POST", "/users", token=admin, json=made)
+    cy = call(
+        "POST", "/auth/admin/create-user", token=admin, json={**made, "email": "cy@example.com", "username": "cyril"}
+    )
+    call("GET", "/users/profile/<user_id>", f"/users/profile/{bo['id']}", token=learner)
+    call("GET", "/users/<user_id>/following", f"/users/{bo['id']}/following", token=learner)
+    call("POST", "/auth/admin/set-password", token=admin, json={"user_id": bo["id"], "password": "bo-password-2"})
+    bo_tokens = api.login("bo@example.com", "bo-password-2")
+    call("POST", "/auth/sso/refresh", json={"refresh_token": bo_tokens["refresh_token"]})
+    change = {"current_password": "bo-password-2", "new_password": "bo-password-3"}
+    call("POST", "/auth/change-password", token=bo_tokens["access_token"], json=change)
+    call("POST", "/auth/admin/delete-user", token=admin, json={"user_id": cy["id"]})
+    course_id = call("GET", "/training/courses", token=learner)["items"][0]["id"]
+    register = f"/training/courses/{course_id}/register"
+    call("POST", "/training/courses/<course_id>/register", register, token=learner)
+    call("DELETE", "/training/courses/<course_id>/register", register, token=learner)
