@@ -11,11 +11,27 @@ from gateway.routes import ROUTES
 from gateway.schemas.responses_examples import RESPONSE_EXAMPLES
 from tests.support.coaching_setup import iso, make_coach
 from tests.support.openapi_schemas import check, json_schema
+from tests.support.youtube_standin import YouTubeStandIn
 
 ADMIN = ("admin@example.com", "admin-change-me")
 LEARNER = ("learner@example.com", "learner-demo-1")
 # Made-up values in the examples: ids, tokens and times differ from run to run.
 VARYING = {"access_token", "refresh_token", "created_at", "updated_at", "published_at", "timestamp"}
+
+
+@pytest.fixture
+def youtube_api():
+    standin = YouTubeStandIn()
+    yield standin
+    standin.close()
+
+
+@pytest.fixture
+def platform_config(platform_config, youtube_api):
+    """A local stand-in for the YouTube Data API, for the playlist import."""
+    youtube = {"YOUTUBE_API_URL": youtube_api.base_url, "YOUTUBE_API_KEY": youtube_api.api_key}
+    platform_config["TRAINING"] = {**platform_config.get("TRAINING", {}), **youtube}
+    return platform_config
 
 
 @pytest.fixture
@@ -418,3 +434,28 @@ def test_answers_of_the_other_account_routes_fit_the_documented_schemas(api, dem
     register = f"/training/courses/{course_id}/register"
     call("POST", "/training/courses/<course_id>/register", register, token=learner)
     call("DELETE", "/training/courses/<course_id>/register", register, token=learner)
+
+
+def test_the_playlist_import_and_check_in_answers_fit_their_schemas(api, demo_platform, youtube_api):
+    call = Checker(api)
+    youtube_api.add_playlist("PLschema0123456789", "Tour", [("aqz-KE-bpKQ", "Big Buck Bunny", "PT10M35S")])
+    instructor = api.login("instructor@example.com", "instructor-demo-1")["access_token"]
+    playlist = {"playlist_url": "https://www.youtube.com/playlist?list=PLschema0123456789"}
+    course = call("POST", "/training/videos/youtube-playlist", token=instructor, json=playlist)
+    assert course["course_title"] == "Tour"
+
+    # Check-in: the organiser moves the event to have started, then marks the attendee.
+    admin = api.login(*ADMIN)["access_token"]
+    learner = api.login(*LEARNER)["access_token"]
+    start = datetime.now(UTC) + timedelta(days=1)
+    event = {"title": "Live", "kind": "in_person", "location": "Hall", "capacity": 5}
+    event.update(starts_at=iso(start), ends_at=iso(start + timedelta(hours=1)))
+    event_path = f"/events/{call('POST', '/events', token=admin, json=event)['id']}"
+    user_id = call("POST", "/events/<event_id>/register", f"{event_path}/register", token=learner)["user_id"]
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    moved = {"starts_at": iso(started), "ends_at": iso(started + timedelta(hours=1))}
+    call("PUT", "/events/<event_id>", event_path, token=admin, json=moved)
+    marks = call(
+        "POST", "/events/<event_id>/attendance", f"{event_path}/attendance", token=admin, json={"user_ids": [user_id]}
+    )
+    assert marks["marked"] == [user_id]
