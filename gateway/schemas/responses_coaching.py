@@ -14,9 +14,9 @@ class Coach(Schema):
     session_minutes = fields.Integer(required=True)
     buffer_minutes = fields.Integer(required=True)
     min_notice_minutes = fields.Integer(required=True)
-    price_cents = fields.Integer(required=True, allow_none=True)
-    currency = fields.String(required=True, allow_none=True)
-    updated_at = fields.DateTime(required=True, allow_none=True)
+    price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    updated_at = fields.DateTime(required=True)
 
 
 class WeeklyWindow(Schema):

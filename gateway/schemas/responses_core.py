@@ -68,7 +68,7 @@ class User(Schema):
 
     id = fields.String(required=True)
     email = fields.String(required=True)
-    username = fields.String(required=True)
+    username = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
     provider = fields.String(required=True)
     provider_id = fields.String(required=True, allow_none=True)
@@ -92,7 +92,7 @@ class PublicUser(Schema):
     """What anyone signed in sees of someone else."""
 
     id = fields.String(required=True)
-    username = fields.String(required=True)
+    username = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     bio = fields.String(required=True, allow_none=True)

@@ -35,7 +35,7 @@ class EventRegistration(Schema):
     event_id = fields.String(required=True)
     user_id = fields.String(required=True)
     status = fields.String(required=True)
-    position = fields.Integer(required=True, allow_none=True)
+    position = fields.Integer(required=True)
     waitlist_position = fields.Integer(required=True, allow_none=True)
     registered_at = fields.DateTime(required=True)
     promoted_at = fields.DateTime(required=True, allow_none=True)

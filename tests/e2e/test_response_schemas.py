@@ -11,7 +11,10 @@ from gateway.routes import ROUTES
 from gateway.schemas.responses_examples import RESPONSE_EXAMPLES
 from tests.support.coaching_setup import iso, make_coach
 from tests.support.openapi_schemas import check, json_schema
+from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 from tests.support.youtube_standin import YouTubeStandIn
+
+__all__ = ["cognito", "github", "google"]  # fixtures
 
 ADMIN = ("admin@example.com", "admin-change-me")
 LEARNER = ("learner@example.com", "learner-demo-1")
@@ -27,11 +30,13 @@ def youtube_api():
 
 
 @pytest.fixture
-def platform_config(platform_config, youtube_api):
-    """A local stand-in for the YouTube Data API, for the playlist import."""
+def platform_config(platform_config, youtube_api, cognito, google, github, monkeypatch):
+    """Local stand-ins for the YouTube Data API (the playlist import) and the identity providers (SSO)."""
+    allow_plain_http(monkeypatch)
+    config = sso_config(platform_config, cognito, google, github)
     youtube = {"YOUTUBE_API_URL": youtube_api.base_url, "YOUTUBE_API_KEY": youtube_api.api_key}
-    platform_config["TRAINING"] = {**platform_config.get("TRAINING", {}), **youtube}
-    return platform_config
+    config["TRAINING"] = {**config.get("TRAINING", {}), **youtube}
+    return config
 
 
 @pytest.fixture
@@ -459,3 +464,29 @@ def test_the_playlist_import_and_check_in_answers_fit_their_schemas(api, demo_pl
         "POST", "/events/<event_id>/attendance", f"{event_path}/attendance", token=admin, json={"user_ids": [user_id]}
     )
     assert marks["marked"] == [user_id]
+
+
+def test_sign_in_answers_fit_their_schemas(api, demo_platform, cognito, google, github):
+    call = Checker(api)
+    for path in ("/auth/login-url", "/auth/sso/login", "/auth/logout-url", "/auth/sso/logout"):
+        call("GET", path)
+    cognito.sign_in_as(sub="7d3c1a52-0000-4000-8000-00000000a11c", email="alice@example.com", name="Alice Cog")
+    _, query = visit_provider(call("GET", "/auth/login-url")["login_url"])
+    signed_in = call("GET", "/auth/sso/callback", params={"code": query["code"], "state": query["state"]})
+    assert signed_in["provider"] == "cognito" and signed_in["first_sign_in"] is True
+    call("GET", "/auth/sso/user-info", token=signed_in["access_token"])
+    people = {
+        "google": {"sub": "108234567890123456789", "email": "grace@example.com", "email_verified": True, "name": "G"},
+        "github": {
+            "id": 1024025,
+            "login": "linus",
+            "name": "Linus T",
+            "emails": [{"email": "linus@example.com", "primary": True, "verified": True, "visibility": "public"}],
+        },
+    }
+    for provider, standin in (("google", google), ("github", github)):
+        started = call("GET", "/auth/oauth/<provider>/login", f"/auth/oauth/{provider}/login")
+        standin.sign_in_as(**people[provider])
+        _, query = visit_provider(started["url"])
+        code = {"code": query["code"], "state": query["state"], "redirect_uri": f"http://app.example/oauth/{provider}"}
+        assert call("POST", f"/auth/{provider}", json=code)["provider"] == provider
