@@ -7,6 +7,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import bootstrap
+from common import events
 from gateway.routes import ROUTES
 from gateway.schemas.responses_examples import RESPONSE_EXAMPLES
 from tests.support.coaching_setup import iso, make_coach
@@ -414,14 +415,17 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     call("POST", "/auth/logout", json={"refresh_token": learner_tokens["refresh_token"]})
 
 
-def test_answers_of_the_other_account_routes_fit_the_documented_schemas(api, demo_platform):
+def test_answers_of_the_other_account_routes_fit_the_documented_schemas(api, demo_platform, event_tap):
     call = Checker(api)
+    users_events, auth_events = event_tap("users"), event_tap("auth")
     admin = api.login(*ADMIN)["access_token"]
     learner = api.login(*LEARNER)["access_token"]
     for service in ("auth", "users", "training", "coaching", "events", "notifications", "engagement"):
         call("GET", f"/{service}/health")
     signup = {"email": "ada@example.com", "username": "ada", "password": "ada-password-1", "role": "student"}
     call("POST", "/auth/signup", json=signup)
+    code = users_events.wait_for(events.USER_REGISTERED, email=signup["email"])["metadata"]["confirmation_code"]
+    call("POST", "/users/confirm-registration", json={"email": signup["email"], "code": code})
     made = {"email": "bo@example.com", "username": "bobby", "name": "Bo", "password": "bo-password-1"}
     bo = call("POST", "/users", token=admin, json=made)
     cy = call(
@@ -434,6 +438,10 @@ def test_answers_of_the_other_account_routes_fit_the_documented_schemas(api, dem
     call("POST", "/auth/sso/refresh", json={"refresh_token": bo_tokens["refresh_token"]})
     change = {"current_password": "bo-password-2", "new_password": "bo-password-3"}
     call("POST", "/auth/change-password", token=bo_tokens["access_token"], json=change)
+    call("POST", "/auth/forgot-password", json={"email": "bo@example.com"})
+    code = auth_events.wait_for(events.PASSWORD_RESET_REQUESTED, email="bo@example.com")["metadata"]["code"]
+    reset = {"email": "bo@example.com", "code": code, "new_password": "bo-password-4"}
+    call("POST", "/auth/confirm-forgot-password", json=reset)
     call("POST", "/auth/admin/delete-user", token=admin, json={"user_id": cy["id"]})
     course_id = call("GET", "/training/courses", token=learner)["items"][0]["id"]
     register = f"/training/courses/{course_id}/register"
