@@ -186,6 +186,7 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     note = {"body": "Read chapter two", "shared": True}
     call("POST", "/coaching/sessions/<session_id>/notes", f"{session_path}/notes", token=coach_token, json=note)
     call("GET", "/coaching/sessions/<session_id>/notes", f"{session_path}/notes", token=learner)
+    call("POST", "/coaching/sessions/<session_id>/complete", f"{session_path}/complete", token=coach_token)
 
     # events: one online event, the learner registered
     event = {
