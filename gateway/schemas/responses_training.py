@@ -330,4 +330,4 @@ class MediaUrl(Schema):
     content_type = fields.String(required=True)
     filename = fields.String(required=True)
     url = fields.String(required=True)
-    expires_at = fields.DateTime(required=True, allow_none=True)
+    expires_at = fields.DateTime(required=True)
