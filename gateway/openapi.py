@@ -169,7 +169,7 @@ def _success(spec, converter, route):
     if route.many:
         data, envelope_name = {"type": "array", "items": ref}, f"{name}ListEnvelope"
     elif route.paginated:
-        page_name = f"{name}Page"
+        page_name = f"Paginated{name}"
         if page_name not in spec.components.schemas:
             spec.components.schema(
                 page_name,
