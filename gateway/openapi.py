@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from common.service_base import VERSION
 from gateway.routes import PUBLIC
+from gateway.schemas.responses_examples import RESPONSE_EXAMPLES
 
 PATH_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 PATH_WORD = re.compile(r"[A-Za-z0-9_]+")
@@ -24,6 +25,8 @@ ENVELOPE = {
         "timestamp": {"type": "string", "format": "date-time"},
     },
 }
+
+ERROR = ENVELOPE["properties"]["error"]
 
 ERRORS = {
     "400": "VALIDATION_ERROR",
@@ -62,6 +65,21 @@ PATH_PARAMETERS = {
     "key": {"type": "string", "description": "<service>.<setting>, e.g. training.attendance_minutes"},
 }
 
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
+
+# What the routes that answer with something else than JSON send, by (service, rpc): media type -> schema.
+RAW_CONTENT = {
+    ("gateway", "metrics"): {"text/plain; version=0.0.4": TEXT},
+    ("gateway", "openapi"): {"application/json": {"type": "object", "description": "This document"}},
+    ("gateway", "docs"): {"text/html": TEXT},
+    ("gateway", "docs_asset"): {"text/css": TEXT, "application/javascript": TEXT},
+    ("training", "certificate_pdf"): {"application/pdf": BINARY},
+    ("training", "get_media_content"): {"application/octet-stream": BINARY},
+    ("events", "calendar_feed"): {"text/calendar": TEXT},
+    ("events", "event_calendar"): {"text/calendar": TEXT},
+}
+
 # Bodies Swagger UI fills in for "Try it out": they work against the demo data of `make run`.
 REQUEST_EXAMPLES = {
     ("POST", "/auth/login"): {"identifier": "learner@example.com", "password": "learner-demo-1"},
@@ -81,11 +99,12 @@ REQUEST_EXAMPLES = {
 
 
 def build_spec(routes):
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="Learning and development platform",
         version=VERSION,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": "Every JSON answer is the envelope {success, data, error, timestamp}."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -99,10 +118,7 @@ def build_spec(routes):
             "summary": route.summary,
             "operationId": operation_ids[route],
             "responses": {
-                str(route.status): {
-                    "description": "OK",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
-                },
+                str(route.status): _success(spec, marshmallow.converter, route),
                 **{
                     status: {
                         "description": code,
@@ -133,6 +149,67 @@ def build_spec(routes):
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _success(spec, converter, route):
+    """The 2xx answer: the envelope around the route's own ``data`` schema, or a raw route's own content."""
+    if (route.service, route.rpc) in RAW_CONTENT:
+        content = {media: {"schema": schema} for media, schema in RAW_CONTENT[(route.service, route.rpc)].items()}
+        return {"description": "OK", "content": content}
+    if route.response is None:
+        return {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
+        }
+    ref = converter.resolve_nested_schema(route.response)
+    name = ref["$ref"].rsplit("/", 1)[-1]
+    if route.raw:
+        return {"description": "OK", "content": {"application/json": {"schema": ref}}}
+    data, envelope_name = ref, f"{name}Envelope"
+    if route.many:
+        data, envelope_name = {"type": "array", "items": ref}, f"{name}ListEnvelope"
+    elif route.paginated:
+        page_name = f"Paginated{name}"
+        if page_name not in spec.components.schemas:
+            spec.components.schema(
+                page_name,
+                {
+                    "type": "object",
+                    "required": ["items", "total", "page", "page_size"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "items": {"type": "array", "items": ref},
+                        "total": {"type": "integer"},
+                        "page": {"type": "integer"},
+                        "page_size": {"type": "integer"},
+                    },
+                },
+            )
+        data, envelope_name = {"$ref": f"#/components/schemas/{page_name}"}, f"{page_name}Envelope"
+    if envelope_name not in spec.components.schemas:
+        spec.components.schema(
+            envelope_name,
+            {
+                "type": "object",
+                "required": ["success", "data", "error", "timestamp"],
+                "additionalProperties": False,
+                "properties": {
+                    "success": {"type": "boolean"},
+                    "data": data,
+                    "error": ERROR,
+                    "timestamp": {"type": "string", "format": "date-time"},
+                },
+            },
+        )
+    media = {"schema": {"$ref": f"#/components/schemas/{envelope_name}"}}
+    if (route.method, route.path) in RESPONSE_EXAMPLES:
+        media["example"] = {
+            "success": True,
+            "data": RESPONSE_EXAMPLES[(route.method, route.path)],
+            "error": None,
+            "timestamp": "2026-01-05T09:30:00.000Z",
+        }
+    return {"description": "OK", "content": {"application/json": media}}
 
 
 def _operation_ids(routes):

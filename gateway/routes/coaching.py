@@ -2,12 +2,22 @@
 
 from gateway.routes.table import AUTHENTICATED, Route
 from gateway.schemas import coaching as s
+from gateway.schemas import responses_coaching as r
 
 COACH_ONLY = frozenset({"coach"})
 COACH_OR_ADMIN = frozenset({"coach", "admin"})
 
 ROUTES = [
-    Route("GET", "/coaching/coaches", "coaching", "list_coaches", query=s.CoachQuery, summary="Find coaches"),
+    Route(
+        "GET",
+        "/coaching/coaches",
+        "coaching",
+        "list_coaches",
+        query=s.CoachQuery,
+        summary="Find coaches",
+        response=r.Coach,
+        paginated=True,
+    ),
     Route(
         "PUT",
         "/coaching/coaches/me",
@@ -16,9 +26,17 @@ ROUTES = [
         COACH_ONLY,
         body=s.CoachProfileBody,
         summary="Create or change my coach profile",
+        response=r.Coach,
     ),
-    Route("GET", "/coaching/coaches/<coach_id>", "coaching", "get_coach", summary="One coach"),
-    Route("GET", "/coaching/coaches/<coach_id>/availability", "coaching", "get_availability", summary="Weekly hours"),
+    Route("GET", "/coaching/coaches/<coach_id>", "coaching", "get_coach", summary="One coach", response=r.Coach),
+    Route(
+        "GET",
+        "/coaching/coaches/<coach_id>/availability",
+        "coaching",
+        "get_availability",
+        summary="Weekly hours",
+        response=r.Availability,
+    ),
     Route(
         "PUT",
         "/coaching/coaches/<coach_id>/availability",
@@ -27,6 +45,7 @@ ROUTES = [
         COACH_OR_ADMIN,
         body=s.AvailabilityBody,
         summary="Replace weekly windows and dated exceptions (coach's time zone)",
+        response=r.Availability,
     ),
     Route(
         "GET",
@@ -35,6 +54,7 @@ ROUTES = [
         "list_slots",
         query=s.SlotQuery,
         summary="Bookable slots in UTC between from and to",
+        response=r.Slots,
     ),
     Route(
         "POST",
@@ -45,9 +65,26 @@ ROUTES = [
         body=s.BookBody,
         status=201,
         summary="Book a slot",
+        response=r.CoachingSession,
     ),
-    Route("GET", "/coaching/sessions", "coaching", "list_sessions", query=s.SessionQuery, summary="My sessions"),
-    Route("GET", "/coaching/sessions/<session_id>", "coaching", "get_session", summary="One of my sessions"),
+    Route(
+        "GET",
+        "/coaching/sessions",
+        "coaching",
+        "list_sessions",
+        query=s.SessionQuery,
+        summary="My sessions",
+        response=r.CoachingSession,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        "/coaching/sessions/<session_id>",
+        "coaching",
+        "get_session",
+        summary="One of my sessions",
+        response=r.CoachingSession,
+    ),
     Route(
         "POST",
         "/coaching/sessions/<session_id>/cancel",
@@ -55,6 +92,7 @@ ROUTES = [
         "cancel_session",
         body=s.CancelBody,
         summary="Cancel (either side, with a reason)",
+        response=r.CoachingSession,
     ),
     Route(
         "POST",
@@ -63,6 +101,7 @@ ROUTES = [
         "reschedule_session",
         body=s.RescheduleBody,
         summary="Move to another free slot",
+        response=r.CoachingSession,
     ),
     Route(
         "POST",
@@ -71,8 +110,16 @@ ROUTES = [
         "complete_session",
         COACH_OR_ADMIN,
         summary="Mark completed (coach)",
+        response=r.CoachingSession,
     ),
-    Route("GET", "/coaching/sessions/<session_id>/notes", "coaching", "list_notes", summary="Session notes"),
+    Route(
+        "GET",
+        "/coaching/sessions/<session_id>/notes",
+        "coaching",
+        "list_notes",
+        summary="Session notes",
+        response=r.SessionNotes,
+    ),
     Route(
         "POST",
         "/coaching/sessions/<session_id>/notes",
@@ -82,5 +129,6 @@ ROUTES = [
         body=s.NoteBody,
         status=201,
         summary="Add a note (coach; private or shared)",
+        response=r.SessionNote,
     ),
 ]

@@ -2,21 +2,62 @@
 
 from gateway.routes.table import ADMIN_ONLY, PUBLIC, SERVICES, Route
 from gateway.schemas import core as s
+from gateway.schemas import responses_core as r
 
 ROUTES = [
     # gateway
-    Route("GET", "/health", "gateway", "health", PUBLIC, summary="Liveness: the gateway process is up"),
-    Route("GET", "/ready", "gateway", "ready", PUBLIC, summary="Readiness: every service answers and is healthy"),
+    Route(
+        "GET", "/health", "gateway", "health", PUBLIC, summary="Liveness: the gateway process is up", response=r.Health
+    ),
+    Route(
+        "GET",
+        "/ready",
+        "gateway",
+        "ready",
+        PUBLIC,
+        summary="Readiness: every service answers and is healthy",
+        response=r.Readiness,
+    ),
     Route("GET", "/metrics", "gateway", "metrics", PUBLIC, raw=True, summary="Prometheus metrics of this process"),
     Route("GET", "/openapi.json", "gateway", "openapi", PUBLIC, raw=True, summary="This API as OpenAPI 3"),
     Route("GET", "/docs", "gateway", "docs", PUBLIC, raw=True, summary="Swagger UI"),
     Route("GET", "/docs/assets/<name>", "gateway", "docs_asset", PUBLIC, raw=True, summary="A file of Swagger UI"),
-    Route("GET", "/admin/health", "gateway", "admin_health", ADMIN_ONLY, summary="Every service's status and latency"),
-    Route("GET", "/admin/dashboard", "gateway", "admin_dashboard", ADMIN_ONLY, summary="Every service's stats"),
     Route(
-        "GET", "/admin/settings", "gateway", "admin_settings", ADMIN_ONLY, summary="Runtime settings of all services"
+        "GET",
+        "/admin/health",
+        "gateway",
+        "admin_health",
+        ADMIN_ONLY,
+        summary="Every service's status and latency",
+        response=r.HealthReport,
     ),
-    Route("GET", "/admin/settings/<key>", "gateway", "admin_setting", ADMIN_ONLY, summary="One runtime setting"),
+    Route(
+        "GET",
+        "/admin/dashboard",
+        "gateway",
+        "admin_dashboard",
+        ADMIN_ONLY,
+        summary="Every service's stats",
+        response=r.Dashboard,
+    ),
+    Route(
+        "GET",
+        "/admin/settings",
+        "gateway",
+        "admin_settings",
+        ADMIN_ONLY,
+        summary="Runtime settings of all services",
+        response=r.SettingList,
+    ),
+    Route(
+        "GET",
+        "/admin/settings/<key>",
+        "gateway",
+        "admin_setting",
+        ADMIN_ONLY,
+        summary="One runtime setting",
+        response=r.Setting,
+    ),
     Route(
         "PUT",
         "/admin/settings/<key>",
@@ -25,6 +66,7 @@ ROUTES = [
         ADMIN_ONLY,
         body=s.SettingBody,
         summary="Change a runtime setting (key: service.name)",
+        response=r.SettingChange,
     ),
     # auth
     Route(
@@ -36,6 +78,7 @@ ROUTES = [
         rate_limit="auth",
         body=s.LoginBody,
         summary="Log in with a password",
+        response=r.Tokens,
     ),
     Route(
         "POST",
@@ -47,6 +90,7 @@ ROUTES = [
         body=s.RegisterBody,
         status=201,
         summary="Register (seed 003 form of /users/register)",
+        response=r.Registration,
     ),
     Route(
         "POST",
@@ -56,10 +100,27 @@ ROUTES = [
         PUBLIC,
         body=s.RefreshBody,
         summary="Rotate a refresh token for new tokens",
+        response=r.Tokens,
     ),
     # The gateway answers logout itself (it passes to auth, and refuses the access token presented at once).
-    Route("POST", "/auth/logout", "gateway", "logout", PUBLIC, body=s.LogoutBody, summary="Revoke a session"),
-    Route("GET", "/auth/verify-token", "auth", "verify_token", summary="Check the access token and the account"),
+    Route(
+        "POST",
+        "/auth/logout",
+        "gateway",
+        "logout",
+        PUBLIC,
+        body=s.LogoutBody,
+        summary="Revoke a session",
+        response=r.LoggedOut,
+    ),
+    Route(
+        "GET",
+        "/auth/verify-token",
+        "auth",
+        "verify_token",
+        summary="Check the access token and the account",
+        response=r.TokenCheck,
+    ),
     Route(
         "POST",
         "/auth/forgot-password",
@@ -69,6 +130,7 @@ ROUTES = [
         rate_limit="auth",
         body=s.ForgotPasswordBody,
         summary="Send a password reset code",
+        response=r.Message,
     ),
     Route(
         "POST",
@@ -79,6 +141,7 @@ ROUTES = [
         rate_limit="auth",
         body=s.ConfirmForgotPasswordBody,
         summary="Set a new password with the reset code",
+        response=r.Message,
     ),
     Route(
         "POST",
@@ -86,7 +149,8 @@ ROUTES = [
         "auth",
         "change_password",
         body=s.ChangePasswordBody,
-        summary="Change your password",
+        summary="Change your password (the answer carries new tokens: every older one is revoked)",
+        response=r.PasswordChanged,
     ),
     Route(
         "GET",
@@ -96,6 +160,7 @@ ROUTES = [
         PUBLIC,
         raw=True,
         summary="OpenID Connect discovery: issuer, JWKS and token endpoint",
+        response=r.OpenIdConfiguration,
     ),
     Route(
         "GET",
@@ -105,6 +170,7 @@ ROUTES = [
         PUBLIC,
         raw=True,
         summary="Public keys of the access tokens",
+        response=r.JwkSet,
     ),
     Route(
         "POST",
@@ -115,6 +181,7 @@ ROUTES = [
         body=s.CreateUserBody,
         status=201,
         summary="Create an active user",
+        response=r.User,
     ),
     Route(
         "POST",
@@ -124,6 +191,7 @@ ROUTES = [
         ADMIN_ONLY,
         body=s.AdminSetPasswordBody,
         summary="Set a user's password",
+        response=r.Message,
     ),
     Route(
         "POST",
@@ -133,6 +201,7 @@ ROUTES = [
         ADMIN_ONLY,
         body=s.AdminDeleteUserBody,
         summary="Delete a user",
+        response=r.UserDeleted,
     ),
     Route(
         "GET",
@@ -142,6 +211,7 @@ ROUTES = [
         token_in_query=True,
         query=s.TokenQuery,
         summary="The caller (seed 003)",
+        response=r.Profile,
     ),
     # users
     Route(
@@ -154,6 +224,7 @@ ROUTES = [
         body=s.RegisterBody,
         status=201,
         summary="Register; a confirmation code is sent",
+        response=r.Registration,
     ),
     Route(
         "POST",
@@ -164,6 +235,7 @@ ROUTES = [
         rate_limit="auth",
         body=s.ConfirmRegistrationBody,
         summary="Confirm a registration with its code",
+        response=r.ConfirmedRegistration,
     ),
     Route(
         "POST",
@@ -174,11 +246,29 @@ ROUTES = [
         rate_limit="auth",
         body=s.ResendConfirmationBody,
         summary="Send a new confirmation code",
+        response=r.Message,
     ),
-    Route("GET", "/users/profile", "users", "get_profile", summary="Your profile"),
-    Route("PUT", "/users/profile", "users", "update_profile", body=s.ProfileBody, summary="Change your profile"),
-    Route("GET", "/users/profile/<user_id>", "users", "get_user", summary="Someone's profile"),
-    Route("GET", "/users/preferences", "users", "get_preferences", summary="Your preferences"),
+    Route("GET", "/users/profile", "users", "get_profile", summary="Your profile", response=r.Profile),
+    Route(
+        "PUT",
+        "/users/profile",
+        "users",
+        "update_profile",
+        body=s.ProfileBody,
+        summary="Change your profile",
+        response=r.User,
+    ),
+    Route(
+        "GET",
+        "/users/profile/<user_id>",
+        "users",
+        "get_user",
+        summary="Someone's profile",
+        response=r.UserViewWithCounts,
+    ),
+    Route(
+        "GET", "/users/preferences", "users", "get_preferences", summary="Your preferences", response=r.UserPreferences
+    ),
     Route(
         "PUT",
         "/users/preferences",
@@ -186,8 +276,19 @@ ROUTES = [
         "update_preferences",
         body=s.PreferencesBody,
         summary="Change your preferences",
+        response=r.UserPreferences,
     ),
-    Route("GET", "/users", "users", "list_users", ADMIN_ONLY, query=s.UserListQuery, summary="All users (paginated)"),
+    Route(
+        "GET",
+        "/users",
+        "users",
+        "list_users",
+        ADMIN_ONLY,
+        query=s.UserListQuery,
+        summary="All users (paginated)",
+        response=r.User,
+        paginated=True,
+    ),
     Route(
         "POST",
         "/users",
@@ -197,9 +298,19 @@ ROUTES = [
         body=s.CreateUserBody,
         status=201,
         summary="Create an active user",
+        response=r.User,
     ),
-    Route("POST", "/users/search", "users", "search_users", body=s.SearchBody, summary="Search users"),
-    Route("GET", "/users/<user_id>", "users", "get_user", summary="A user"),
+    Route(
+        "POST",
+        "/users/search",
+        "users",
+        "search_users",
+        body=s.SearchBody,
+        summary="Search users",
+        response=r.UserView,
+        paginated=True,
+    ),
+    Route("GET", "/users/<user_id>", "users", "get_user", summary="A user", response=r.UserViewWithCounts),
     Route(
         "PUT",
         "/users/<user_id>",
@@ -208,9 +319,18 @@ ROUTES = [
         ADMIN_ONLY,
         body=s.AdminUpdateUserBody,
         summary="Change a user",
+        response=r.User,
     ),
-    Route("DELETE", "/users/<user_id>", "users", "delete_user", ADMIN_ONLY, summary="Delete a user"),
-    Route("GET", "/users/<user_id>/roles", "users", "get_roles", summary="A user's roles"),
+    Route(
+        "DELETE",
+        "/users/<user_id>",
+        "users",
+        "delete_user",
+        ADMIN_ONLY,
+        summary="Delete a user",
+        response=r.UserDeleted,
+    ),
+    Route("GET", "/users/<user_id>/roles", "users", "get_roles", summary="A user's roles", response=r.UserRoles),
     Route(
         "PUT",
         "/users/<user_id>/roles",
@@ -219,26 +339,75 @@ ROUTES = [
         ADMIN_ONLY,
         body=s.RolesBody,
         summary="Set a user's roles",
+        response=r.UserRoles,
     ),
-    Route("POST", "/users/<user_id>/follow", "users", "follow", summary="Follow a user"),
-    Route("DELETE", "/users/<user_id>/follow", "users", "unfollow", summary="Stop following a user"),
+    Route("POST", "/users/<user_id>/follow", "users", "follow", summary="Follow a user", response=r.Following),
     Route(
-        "GET", "/users/<user_id>/followers", "users", "list_followers", query=s.PageQuery, summary="Who follows a user"
+        "DELETE", "/users/<user_id>/follow", "users", "unfollow", summary="Stop following a user", response=r.Following
     ),
     Route(
-        "GET", "/users/<user_id>/following", "users", "list_following", query=s.PageQuery, summary="Whom a user follows"
+        "GET",
+        "/users/<user_id>/followers",
+        "users",
+        "list_followers",
+        query=s.PageQuery,
+        summary="Who follows a user",
+        response=r.PublicUser,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        "/users/<user_id>/following",
+        "users",
+        "list_following",
+        query=s.PageQuery,
+        summary="Whom a user follows",
+        response=r.PublicUser,
+        paginated=True,
     ),
 ]
 
 # sso
 ROUTES += [
-    Route("GET", "/auth/login-url", "auth", "login_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-in URL"),
-    Route("GET", "/auth/sso/login", "auth", "login_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-in URL"),
     Route(
-        "GET", "/auth/logout-url", "auth", "logout_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-out URL"
+        "GET",
+        "/auth/login-url",
+        "auth",
+        "login_url",
+        PUBLIC,
+        query=s.SsoLoginQuery,
+        summary="Cognito sign-in URL",
+        response=r.SignInUrl,
     ),
     Route(
-        "GET", "/auth/sso/logout", "auth", "logout_url", PUBLIC, query=s.SsoLoginQuery, summary="Cognito sign-out URL"
+        "GET",
+        "/auth/sso/login",
+        "auth",
+        "login_url",
+        PUBLIC,
+        query=s.SsoLoginQuery,
+        summary="Cognito sign-in URL",
+        response=r.SignInUrl,
+    ),
+    Route(
+        "GET",
+        "/auth/logout-url",
+        "auth",
+        "logout_url",
+        PUBLIC,
+        query=s.SsoLoginQuery,
+        summary="Cognito sign-out URL",
+        response=r.SignInUrl,
+    ),
+    Route(
+        "GET",
+        "/auth/sso/logout",
+        "auth",
+        "logout_url",
+        PUBLIC,
+        query=s.SsoLoginQuery,
+        summary="Cognito sign-out URL",
+        response=r.SignInUrl,
     ),
     Route(
         "GET",
@@ -249,9 +418,26 @@ ROUTES += [
         rate_limit="auth",
         query=s.SsoCallbackQuery,
         summary="Finish a Cognito sign-in: the platform's tokens",
+        response=r.ExternalSignIn,
     ),
-    Route("POST", "/auth/sso/refresh", "auth", "refresh", PUBLIC, body=s.RefreshBody, summary="Rotate a refresh token"),
-    Route("GET", "/auth/sso/user-info", "auth", "sso_user_info", summary="The user and their linked identities"),
+    Route(
+        "POST",
+        "/auth/sso/refresh",
+        "auth",
+        "refresh",
+        PUBLIC,
+        body=s.RefreshBody,
+        summary="Rotate a refresh token",
+        response=r.Tokens,
+    ),
+    Route(
+        "GET",
+        "/auth/sso/user-info",
+        "auth",
+        "sso_user_info",
+        summary="The user and their linked identities",
+        response=r.SsoUserInfo,
+    ),
     Route(
         "GET",
         "/auth/oauth/<provider>/login",
@@ -260,6 +446,7 @@ ROUTES += [
         PUBLIC,
         query=s.SsoLoginQuery,
         summary="Google's or GitHub's sign-in URL",
+        response=r.SignInUrl,
     ),
     Route(
         "POST",
@@ -270,6 +457,7 @@ ROUTES += [
         rate_limit="auth",
         body=s.OAuthCodeBody,
         summary="Sign in with a Google authorization code",
+        response=r.ExternalSignIn,
     ),
     Route(
         "POST",
@@ -280,10 +468,12 @@ ROUTES += [
         rate_limit="auth",
         body=s.OAuthCodeBody,
         summary="Sign in with a GitHub authorization code",
+        response=r.ExternalSignIn,
     ),
 ]
 
 # Every service answers GET /<service>/health over RPC.
 ROUTES += [
-    Route("GET", f"/{service}/health", service, "health", PUBLIC, summary=f"{service} is up") for service in SERVICES
+    Route("GET", f"/{service}/health", service, "health", PUBLIC, summary=f"{service} is up", response=r.Health)
+    for service in SERVICES
 ]

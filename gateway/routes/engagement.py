@@ -2,6 +2,7 @@
 
 from gateway.routes.table import ADMIN_ONLY, Route
 from gateway.schemas import engagement as s
+from gateway.schemas import responses_engagement as r
 
 ROUTES = [
     Route(
@@ -12,6 +13,8 @@ ROUTES = [
         ADMIN_ONLY,
         query=s.ActivityLogQuery,
         summary="The activity log (audit trail): filters by user, type and period",
+        response=r.Activity,
+        paginated=True,
     ),
     Route(
         "GET",
@@ -21,6 +24,7 @@ ROUTES = [
         ADMIN_ONLY,
         query=s.MetricsQuery,
         summary="Daily active users, registrations, enrollments, completions, sessions and events per day",
+        response=r.Metrics,
     ),
     Route(
         "POST",
@@ -30,9 +34,17 @@ ROUTES = [
         body=s.TrackBody,
         status=201,
         summary="Record a client-side engagement event (rate limited per user)",
+        response=r.Tracked,
     ),
-    Route("GET", "/engagement/points/me", "engagement", "my_points", summary="Your points"),
-    Route("GET", "/engagement/badges/me", "engagement", "my_badges", summary="Your badges and those still to earn"),
+    Route("GET", "/engagement/points/me", "engagement", "my_points", summary="Your points", response=r.Points),
+    Route(
+        "GET",
+        "/engagement/badges/me",
+        "engagement",
+        "my_badges",
+        summary="Your badges and those still to earn",
+        response=r.Badges,
+    ),
     Route(
         "GET",
         "/engagement/leaderboard",
@@ -40,6 +52,7 @@ ROUTES = [
         "leaderboard",
         query=s.LeaderboardQuery,
         summary="Top learners, global or per course, this week or all time",
+        response=r.Leaderboard,
     ),
     Route(
         "POST",
@@ -48,6 +61,7 @@ ROUTES = [
         "give_feedback",
         body=s.FeedbackBody,
         summary="Rate a course, session or event you took part in (once; editable)",
+        response=r.FeedbackGiven,
     ),
     Route(
         "GET",
@@ -56,5 +70,6 @@ ROUTES = [
         "list_feedback",
         query=s.FeedbackQuery,
         summary="Feedback on a target, with its average",
+        response=r.FeedbackPage,
     ),
 ]

@@ -2,15 +2,41 @@
 
 from gateway.routes.table import PUBLIC, Route
 from gateway.schemas import events as s
+from gateway.schemas import responses_events as r
 
 ORGANISERS = frozenset({"instructor", "coach", "admin"})
 
 ROUTES = [
-    Route("GET", "/events", "events", "list_events", PUBLIC, query=s.EventQuery, summary="Upcoming or past events"),
     Route(
-        "POST", "/events", "events", "create_event", ORGANISERS, body=s.EventBody, status=201, summary="Create an event"
+        "GET",
+        "/events",
+        "events",
+        "list_events",
+        PUBLIC,
+        query=s.EventQuery,
+        summary="Upcoming or past events",
+        response=r.Event,
+        paginated=True,
     ),
-    Route("GET", "/events/registrations/me", "events", "my_registrations", summary="My registrations"),
+    Route(
+        "POST",
+        "/events",
+        "events",
+        "create_event",
+        ORGANISERS,
+        body=s.EventBody,
+        status=201,
+        summary="Create an event",
+        response=r.Event,
+    ),
+    Route(
+        "GET",
+        "/events/registrations/me",
+        "events",
+        "my_registrations",
+        summary="My registrations",
+        response=r.MyRegistrations,
+    ),
     Route(
         "POST",
         "/events/calendar/token",
@@ -18,8 +44,16 @@ ROUTES = [
         "rotate_calendar_token",
         status=201,
         summary="Create or rotate my secret calendar feed URL",
+        response=r.CalendarToken,
     ),
-    Route("DELETE", "/events/calendar/token", "events", "revoke_calendar_token", summary="Revoke my calendar feed URL"),
+    Route(
+        "DELETE",
+        "/events/calendar/token",
+        "events",
+        "revoke_calendar_token",
+        summary="Revoke my calendar feed URL",
+        response=r.CalendarTokenRevoked,
+    ),
     Route(
         "GET",
         "/events/calendar/<token>.ics",
@@ -29,7 +63,7 @@ ROUTES = [
         file=True,
         summary="My events and coaching sessions as iCalendar (the secret URL is the credential)",
     ),
-    Route("GET", "/events/<event_id>", "events", "get_event", PUBLIC, summary="One event"),
+    Route("GET", "/events/<event_id>", "events", "get_event", PUBLIC, summary="One event", response=r.Event),
     Route(
         "PUT",
         "/events/<event_id>",
@@ -38,10 +72,33 @@ ROUTES = [
         ORGANISERS,
         body=s.EventUpdateBody,
         summary="Change an event (organiser or admin)",
+        response=r.Event,
     ),
-    Route("DELETE", "/events/<event_id>", "events", "cancel_event", ORGANISERS, summary="Cancel an event"),
-    Route("POST", "/events/<event_id>/register", "events", "register", summary="Register (or join the waitlist)"),
-    Route("DELETE", "/events/<event_id>/register", "events", "unregister", summary="Cancel my registration"),
+    Route(
+        "DELETE",
+        "/events/<event_id>",
+        "events",
+        "cancel_event",
+        ORGANISERS,
+        summary="Cancel an event",
+        response=r.Event,
+    ),
+    Route(
+        "POST",
+        "/events/<event_id>/register",
+        "events",
+        "register",
+        summary="Register (or join the waitlist)",
+        response=r.EventRegistration,
+    ),
+    Route(
+        "DELETE",
+        "/events/<event_id>/register",
+        "events",
+        "unregister",
+        summary="Cancel my registration",
+        response=r.Unregistered,
+    ),
     Route(
         "GET",
         "/events/<event_id>/registrations",
@@ -49,6 +106,7 @@ ROUTES = [
         "list_registrations",
         ORGANISERS,
         summary="Registrations, waitlist and attendance (organiser or admin)",
+        response=r.RegistrationList,
     ),
     Route(
         "POST",
@@ -58,6 +116,7 @@ ROUTES = [
         ORGANISERS,
         body=s.AttendanceBody,
         summary="Check registered attendees in once the event has started (organiser or admin)",
+        response=r.AttendanceMarked,
     ),
     Route(
         "GET",

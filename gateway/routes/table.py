@@ -1,7 +1,7 @@
 """A row of the route table.
 
 A row names the method and path, the service and RPC method it reaches, who
-may call it, the schemas of its body and query string, and its success
+may call it, the schemas of its body, query string and answer, and its success
 status. Path arguments, the query and the body's fields become the RPC's
 keyword arguments. Rows whose service is ``gateway`` are answered by the
 gateway itself (health, admin aggregation, the API docs).
@@ -35,6 +35,11 @@ class Route:
     upload_max_bytes: int = 0
     # A policy in GATEWAY.RATE_LIMITS counting this route's requests per client.
     rate_limit: str = ""
+    # What the route answers: a marshmallow Schema class of the envelope's ``data`` (of the body itself for a
+    # raw route); ``many``: a JSON list of it; ``paginated``: {"items": [it], "total", "page", "page_size"}.
+    response: type = None
+    many: bool = False
+    paginated: bool = False
 
     @property
     def tag(self):

@@ -1,6 +1,7 @@
 """Routes of the training service."""
 
 from gateway.routes.table import ADMIN_ONLY, PUBLIC, Route
+from gateway.schemas import responses_training as r
 from gateway.schemas import training as s
 
 STAFF = frozenset({"instructor", "admin"})
@@ -8,7 +9,15 @@ STAFF = frozenset({"instructor", "admin"})
 ROUTES = [
     # courses
     Route(
-        "GET", "/training/courses", "training", "list_courses", PUBLIC, query=s.CourseQuery, summary="Search courses"
+        "GET",
+        "/training/courses",
+        "training",
+        "list_courses",
+        PUBLIC,
+        query=s.CourseQuery,
+        summary="Search courses",
+        response=r.Course,
+        paginated=True,
     ),
     Route(
         "POST",
@@ -19,8 +28,17 @@ ROUTES = [
         body=s.CourseBody,
         status=201,
         summary="Create a draft course with modules and lessons",
+        response=r.CourseDetail,
     ),
-    Route("GET", "/training/courses/<course_id>", "training", "get_course", PUBLIC, summary="One course"),
+    Route(
+        "GET",
+        "/training/courses/<course_id>",
+        "training",
+        "get_course",
+        PUBLIC,
+        summary="One course",
+        response=r.CourseDetail,
+    ),
     Route(
         "PUT",
         "/training/courses/<course_id>",
@@ -29,9 +47,26 @@ ROUTES = [
         STAFF,
         body=s.CourseUpdateBody,
         summary="Change a course's fields",
+        response=r.CourseDetail,
     ),
-    Route("DELETE", "/training/courses/<course_id>", "training", "delete_course", STAFF, summary="Delete a course"),
-    Route("POST", "/training/courses/<course_id>/publish", "training", "publish_course", STAFF, summary="Publish"),
+    Route(
+        "DELETE",
+        "/training/courses/<course_id>",
+        "training",
+        "delete_course",
+        STAFF,
+        summary="Delete a course",
+        response=r.Deleted,
+    ),
+    Route(
+        "POST",
+        "/training/courses/<course_id>/publish",
+        "training",
+        "publish_course",
+        STAFF,
+        summary="Publish",
+        response=r.CourseDetail,
+    ),
     Route(
         "POST",
         "/training/courses/<course_id>/unpublish",
@@ -39,9 +74,17 @@ ROUTES = [
         "unpublish_course",
         STAFF,
         summary="Back to draft",
+        response=r.CourseDetail,
     ),
     Route(
-        "GET", "/training/courses/<course_id>/lessons", "training", "list_lessons", PUBLIC, summary="A course's lessons"
+        "GET",
+        "/training/courses/<course_id>/lessons",
+        "training",
+        "list_lessons",
+        PUBLIC,
+        summary="A course's lessons",
+        response=r.CourseLesson,
+        many=True,
     ),
     Route(
         "POST",
@@ -52,6 +95,7 @@ ROUTES = [
         body=s.ModuleBody,
         status=201,
         summary="Add a module",
+        response=r.CourseDetail,
     ),
     Route(
         "PUT",
@@ -61,6 +105,7 @@ ROUTES = [
         STAFF,
         body=s.OrderBody,
         summary="Reorder modules",
+        response=r.CourseDetail,
     ),
     Route(
         "PUT",
@@ -70,6 +115,7 @@ ROUTES = [
         STAFF,
         body=s.ModuleUpdateBody,
         summary="Edit a module",
+        response=r.CourseDetail,
     ),
     Route(
         "DELETE",
@@ -78,6 +124,7 @@ ROUTES = [
         "remove_module",
         STAFF,
         summary="Remove a module and its lessons",
+        response=r.CourseDetail,
     ),
     Route(
         "POST",
@@ -88,6 +135,7 @@ ROUTES = [
         body=s.LessonBody,
         status=201,
         summary="Add a lesson to a module",
+        response=r.CourseDetail,
     ),
     Route(
         "PUT",
@@ -97,6 +145,7 @@ ROUTES = [
         STAFF,
         body=s.OrderBody,
         summary="Reorder a module's lessons",
+        response=r.CourseDetail,
     ),
     Route(
         "PUT",
@@ -106,6 +155,7 @@ ROUTES = [
         STAFF,
         body=s.LessonUpdateBody,
         summary="Edit a lesson",
+        response=r.CourseDetail,
     ),
     Route(
         "DELETE",
@@ -114,16 +164,59 @@ ROUTES = [
         "remove_lesson",
         STAFF,
         summary="Remove a lesson",
+        response=r.CourseDetail,
     ),
     # enrollment and progress
-    Route("POST", "/training/courses/<course_id>/enroll", "training", "enroll", status=201, summary="Enroll"),
     Route(
-        "POST", "/training/courses/<course_id>/register", "training", "enroll", status=201, summary="Enroll (seed 003)"
+        "POST",
+        "/training/courses/<course_id>/enroll",
+        "training",
+        "enroll",
+        status=201,
+        summary="Enroll",
+        response=r.Enrolled,
     ),
-    Route("DELETE", "/training/courses/<course_id>/enroll", "training", "unenroll", summary="Unenroll"),
-    Route("DELETE", "/training/courses/<course_id>/register", "training", "unenroll", summary="Unenroll (seed 003)"),
-    Route("GET", "/training/courses/<course_id>/enrollment", "training", "enrollment_status", summary="Am I enrolled?"),
-    Route("GET", "/training/courses/<course_id>/progress", "training", "course_progress", summary="My progress"),
+    Route(
+        "POST",
+        "/training/courses/<course_id>/register",
+        "training",
+        "enroll",
+        status=201,
+        summary="Enroll (seed 003)",
+        response=r.Enrolled,
+    ),
+    Route(
+        "DELETE",
+        "/training/courses/<course_id>/enroll",
+        "training",
+        "unenroll",
+        summary="Unenroll",
+        response=r.Unenrolled,
+    ),
+    Route(
+        "DELETE",
+        "/training/courses/<course_id>/register",
+        "training",
+        "unenroll",
+        summary="Unenroll (seed 003)",
+        response=r.Unenrolled,
+    ),
+    Route(
+        "GET",
+        "/training/courses/<course_id>/enrollment",
+        "training",
+        "enrollment_status",
+        summary="Am I enrolled?",
+        response=r.EnrollmentStatus,
+    ),
+    Route(
+        "GET",
+        "/training/courses/<course_id>/progress",
+        "training",
+        "course_progress",
+        summary="My progress",
+        response=r.Progress,
+    ),
     Route(
         "GET",
         "/training/enrollments/me",
@@ -131,8 +224,17 @@ ROUTES = [
         "my_enrollments",
         query=s.PageQuery,
         summary="My enrollments with progress",
+        response=r.EnrollmentWithCourse,
+        paginated=True,
     ),
-    Route("POST", "/training/lessons/<lesson_id>/complete", "training", "complete_lesson", summary="Complete a lesson"),
+    Route(
+        "POST",
+        "/training/lessons/<lesson_id>/complete",
+        "training",
+        "complete_lesson",
+        summary="Complete a lesson",
+        response=r.Progress,
+    ),
     # watch time and attendance (seed 003)
     Route(
         "POST",
@@ -141,17 +243,64 @@ ROUTES = [
         "track_progress",
         body=s.WatchEventBody,
         summary="Play (start_time) or pause (end_time, watchtime_seconds) of a video",
+        response=r.WatchEvent,
     ),
-    Route("GET", "/training/progress/video/<video_id>", "training", "video_progress", summary="My watch time per day"),
-    Route("GET", "/training/attendance/me", "training", "my_attendance", summary="My attendance per day"),
-    Route("GET", "/training/attendance/today", "training", "attendance_today", summary="My attendance today"),
     Route(
-        "GET", "/training/attendance/user/<user_id>", "training", "user_attendance", ADMIN_ONLY, summary="A user's days"
+        "GET",
+        "/training/progress/video/<video_id>",
+        "training",
+        "video_progress",
+        summary="My watch time per day",
+        response=r.WatchRecord,
+        many=True,
     ),
-    Route("GET", "/training/attendance/date/<date>", "training", "attendance_on", ADMIN_ONLY, summary="A day's users"),
+    Route(
+        "GET",
+        "/training/attendance/me",
+        "training",
+        "my_attendance",
+        summary="My attendance per day",
+        response=r.Attendance,
+        many=True,
+    ),
+    Route(
+        "GET",
+        "/training/attendance/today",
+        "training",
+        "attendance_today",
+        summary="My attendance today",
+        response=r.Attendance,
+    ),
+    Route(
+        "GET",
+        "/training/attendance/user/<user_id>",
+        "training",
+        "user_attendance",
+        ADMIN_ONLY,
+        summary="A user's days",
+        response=r.Attendance,
+        many=True,
+    ),
+    Route(
+        "GET",
+        "/training/attendance/date/<date>",
+        "training",
+        "attendance_on",
+        ADMIN_ONLY,
+        summary="A day's users",
+        response=r.Attendance,
+        many=True,
+    ),
     # videos (seed 003)
     Route(
-        "GET", "/training/videos/course/<course_id>", "training", "course_videos", PUBLIC, summary="A course's videos"
+        "GET",
+        "/training/videos/course/<course_id>",
+        "training",
+        "course_videos",
+        PUBLIC,
+        summary="A course's videos",
+        response=r.Video,
+        many=True,
     ),
     Route(
         "POST",
@@ -162,6 +311,7 @@ ROUTES = [
         body=s.PlaylistImportBody,
         status=201,
         summary="Create a draft course from a YouTube playlist",
+        response=r.ImportedCourse,
     ),
     # assessments
     Route(
@@ -173,6 +323,7 @@ ROUTES = [
         body=s.AssessmentBody,
         status=201,
         summary="Add an assessment to a course",
+        response=r.Assessment,
     ),
     Route(
         "GET",
@@ -181,8 +332,18 @@ ROUTES = [
         "list_assessments",
         PUBLIC,
         summary="Assessments",
+        response=r.Assessment,
+        many=True,
     ),
-    Route("GET", "/training/assessments/<assessment_id>", "training", "get_assessment", PUBLIC, summary="No answers"),
+    Route(
+        "GET",
+        "/training/assessments/<assessment_id>",
+        "training",
+        "get_assessment",
+        PUBLIC,
+        summary="No answers",
+        response=r.Assessment,
+    ),
     Route(
         "PUT",
         "/training/assessments/<assessment_id>",
@@ -191,14 +352,24 @@ ROUTES = [
         STAFF,
         body=s.AssessmentUpdateBody,
         summary="Change an assessment (questions only before any attempt)",
+        response=r.Assessment,
     ),
-    Route("DELETE", "/training/assessments/<assessment_id>", "training", "delete_assessment", STAFF, summary="Delete"),
+    Route(
+        "DELETE",
+        "/training/assessments/<assessment_id>",
+        "training",
+        "delete_assessment",
+        STAFF,
+        summary="Delete",
+        response=r.Deleted,
+    ),
     Route(
         "POST",
         "/training/assessments/<assessment_id>/start",
         "training",
         "start_assessment",
         summary="Start an attempt",
+        response=r.Attempt,
     ),
     Route(
         "POST",
@@ -207,11 +378,34 @@ ROUTES = [
         "submit_assessment",
         body=s.SubmitBody,
         summary="Submit the open attempt's answers",
+        response=r.AssessmentResult,
     ),
-    Route("GET", "/training/assessments/<assessment_id>/result", "training", "assessment_result", summary="My result"),
+    Route(
+        "GET",
+        "/training/assessments/<assessment_id>/result",
+        "training",
+        "assessment_result",
+        summary="My result",
+        response=r.AssessmentResult,
+    ),
     # certificates
-    Route("GET", "/training/certificates/me", "training", "my_certificates", summary="My certificates"),
-    Route("GET", "/training/certificates/<certificate_id>", "training", "get_certificate", summary="One certificate"),
+    Route(
+        "GET",
+        "/training/certificates/me",
+        "training",
+        "my_certificates",
+        summary="My certificates",
+        response=r.Certificate,
+        many=True,
+    ),
+    Route(
+        "GET",
+        "/training/certificates/<certificate_id>",
+        "training",
+        "get_certificate",
+        summary="One certificate",
+        response=r.Certificate,
+    ),
     Route(
         "GET",
         "/training/certificates/<certificate_id>/verify",
@@ -219,6 +413,7 @@ ROUTES = [
         "verify_certificate",
         PUBLIC,
         summary="Anyone: holder, course, date and whether it is genuine",
+        response=r.CertificateCheck,
     ),
     Route(
         "GET",
@@ -237,6 +432,7 @@ ROUTES = [
         STAFF,
         query=s.AnalyticsQuery,
         summary="Enrollments, completion, scores, active learners (instructor: own courses)",
+        response=r.Analytics,
     ),
     Route(
         "GET",
@@ -246,6 +442,8 @@ ROUTES = [
         PUBLIC,
         query=s.PopularQuery,
         summary="Most enrolled lately, leaving out the caller's courses",
+        response=r.PopularCourse,
+        many=True,
     ),
     # -- media
     Route(
@@ -257,9 +455,26 @@ ROUTES = [
         body=s.MediaUploadBody,
         status=201,
         summary="Start a media upload: get an upload target (S3 presigned POST, or this gateway's upload route)",
+        response=r.MediaUpload,
     ),
-    Route("GET", "/training/media", "training", "list_media", query=s.MediaQuery, summary="My media (admins: all)"),
-    Route("GET", "/training/media/<media_id>", "training", "get_media", summary="A media item's metadata"),
+    Route(
+        "GET",
+        "/training/media",
+        "training",
+        "list_media",
+        query=s.MediaQuery,
+        summary="My media (admins: all)",
+        response=r.Media,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        "/training/media/<media_id>",
+        "training",
+        "get_media",
+        summary="A media item's metadata",
+        response=r.Media,
+    ),
     Route(
         "PUT",
         "/training/media/<media_id>",
@@ -267,16 +482,32 @@ ROUTES = [
         "update_media",
         body=s.MediaUpdateBody,
         summary="Rename or share a media item (uploader or admin)",
+        response=r.Media,
     ),
-    Route("DELETE", "/training/media/<media_id>", "training", "delete_media", summary="Delete a media item"),
+    Route(
+        "DELETE",
+        "/training/media/<media_id>",
+        "training",
+        "delete_media",
+        summary="Delete a media item",
+        response=r.Deleted,
+    ),
     Route(
         "POST",
         "/training/media/<media_id>/complete",
         "training",
         "complete_media_upload",
         summary="Confirm a direct upload to S3",
+        response=r.Media,
     ),
-    Route("GET", "/training/media/<media_id>/url", "training", "get_media_url", summary="A time-limited URL"),
+    Route(
+        "GET",
+        "/training/media/<media_id>/url",
+        "training",
+        "get_media_url",
+        summary="A time-limited URL",
+        response=r.MediaUrl,
+    ),
     Route(
         "PUT",
         "/training/media/<media_id>/content",
@@ -287,6 +518,7 @@ ROUTES = [
         # The most a local-storage upload carries through the gateway; MEDIA.MAX_BYTES may set less.
         upload_max_bytes=50 * 1024 * 1024,
         summary="Upload a media file's bytes (local storage; the signed link from /upload)",
+        response=r.Media,
     ),
     Route(
         "GET",
