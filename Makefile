@@ -3,17 +3,33 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test faults fuzz lint format bench install services browser clean
+.PHONY: run test faults fuzz lint format bench install lock services browser clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# What the platform needs to run (make run), and on top of it what the suite and the linters need (make test):
+# both from lock files that pin and hash every package (make lock rewrites them from requirements*.txt).
+$(BIN)/.runtime: requirements.lock
+	@echo "Installing the platform's packages into $(VENV) (the first time takes a few minutes)..."
 	PYTHON="$(PYTHON)" bash scripts/make-venv.sh $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements.lock
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime requirements-dev.lock
+	@echo "Installing the test and lint tools into $(VENV)..."
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(BIN)/.installed
 
-run: install
+run: $(BIN)/.runtime
 	$(BIN)/python embedded.py
+
+# Rewrites the locks after a change to requirements.txt or requirements-dev.txt (needs PyPI).
+lock: $(BIN)/.runtime
+	$(BIN)/pip install -q --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
+		--no-header --no-annotate -q -o requirements.lock
+	$(BIN)/uv pip compile requirements-dev.txt --generate-hashes --universal --python-version 3.11 \
+		--constraint requirements.lock --no-header --no-annotate -q -o requirements-dev.lock
 
 services:
 	bash scripts/ensure-services.sh

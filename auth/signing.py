@@ -1,7 +1,7 @@
 """The RS256 key auth signs access tokens with, and the tokens themselves.
 
 The active key lives in auth's database so that every replica signs with it;
-the first replica to start makes one. Tokens carry the claims of DESIGN.md.
+the first replica to start makes one. Tokens carry the claims listed in docs/architecture.md.
 """
 
 import json

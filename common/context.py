@@ -3,7 +3,7 @@
 The gateway writes them with ``assume``; every service reads them through the
 ``Caller`` dependency. Keys in ``worker_ctx.data`` travel with every RPC call
 and event as AMQP headers, so a whole chain of calls shares them. A call with
-no user is an internal or operator call and is trusted (DESIGN.md).
+no user is an internal or operator call and is trusted.
 """
 
 from nameko.extensions import DependencyProvider

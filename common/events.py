@@ -74,7 +74,7 @@ EVENT_TYPES = frozenset(value for name, value in dict(globals()).items() if name
 
 
 def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
-    """Build the envelope of DESIGN.md for one occurrence of ``event_type``.
+    """Build the platform's envelope for one occurrence of ``event_type``.
 
     The envelope's ``event_id`` is random unless ``envelope_id`` gives it: a publisher that may have to
     publish one occurrence again (after a failure between publishing and recording it) derives it from the

@@ -1,4 +1,4 @@
-"""Page parameters and the paginated list shape of DESIGN.md."""
+"""Page parameters and the paginated list shape of the platform."""
 
 from marshmallow import Schema, fields, validate
 

@@ -1,4 +1,4 @@
-"""The response envelope of DESIGN.md around every JSON answer."""
+"""The response envelope around every JSON answer."""
 
 import base64
 import json

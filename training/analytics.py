@@ -1,4 +1,4 @@
-"""Learning analytics (seed 002): per course and in total, and popular courses."""
+"""Learning analytics: per course and in total, and popular courses."""
 
 from collections import defaultdict
 from datetime import timedelta

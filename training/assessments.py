@@ -1,4 +1,4 @@
-"""Assessments and attempts (seed 001 quiz engine).
+"""Assessments and attempts (quiz engine).
 
 Attempts are numbered per learner and assessment under a unique index, so two
 concurrent starts cannot both take the last attempt. The server records when

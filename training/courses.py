@@ -1,4 +1,4 @@
-"""Courses with nested modules and lessons (seed 001 document shape), and who may see what.
+"""Courses with nested modules and lessons (document shape), and who may see what.
 
 A course is one document; edits read it, change it in Python and write it
 back on the condition that its ``version`` is unchanged, so two concurrent

@@ -359,7 +359,7 @@ class TrainingService(service_base.PlatformService):
         result["missing"] = progress.missing_requirements(self.db, enrollment, course)
         return result
 
-    # -- watch time (seed 003) ---------------------------------------------------
+    # -- watch time ----------------------------------------------------
 
     def _video_for_learner(self, video_id):
         """The lesson, its course and the caller's enrollment; 403 when the caller does not take the course."""
@@ -401,7 +401,7 @@ class TrainingService(service_base.PlatformService):
         courses.course_of_lesson(self.db, video_id)
         return watchtime.for_video(self.db, user_id, str(video_id))
 
-    # -- attendance (seed 003) ---------------------------------------------------
+    # -- attendance ----------------------------------------------------
 
     @rpc
     def my_attendance(self):
@@ -422,7 +422,7 @@ class TrainingService(service_base.PlatformService):
         self.caller.require_role(ADMIN)
         return attendance.on_day(self.db, attendance.parse_day(date), self.settings["attendance_min_seconds"])
 
-    # -- videos (seed 003) -------------------------------------------------------
+    # -- videos --------------------------------------------------------
 
     @rpc
     def course_videos(self, course_id):
@@ -476,7 +476,7 @@ class TrainingService(service_base.PlatformService):
             source="youtube",
         )
         view = courses.course_view(course, show_content=True)
-        view["course_title"] = view["title"]  # seed 003's response names it so
+        view["course_title"] = view["title"]  # clients of the videos routes read this name
         return view
 
     # -- assessments -------------------------------------------------------------
@@ -584,7 +584,7 @@ class TrainingService(service_base.PlatformService):
         base = str((self.config.get("TRAINING") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
         return certificates.pdf(certificate, f"{base}/training/certificates/{certificate['_id']}/verify")
 
-    # -- analytics (seed 002) ----------------------------------------------------
+    # -- analytics -----------------------------------------------------
 
     @rpc
     def analytics(self, **payload):

@@ -1,4 +1,4 @@
-"""users' tables: the seed 001 profile (extended), roles, follows and preferences."""
+"""users' tables: the profile (extended), roles, follows and preferences."""
 
 import uuid
 from datetime import datetime

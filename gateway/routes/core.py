@@ -89,7 +89,7 @@ ROUTES = [
         rate_limit="auth",
         body=s.RegisterBody,
         status=201,
-        summary="Register (seed 003 form of /users/register)",
+        summary="Register (another path for /users/register)",
         response=r.Registration,
     ),
     Route(
@@ -210,7 +210,7 @@ ROUTES = [
         "get_profile",
         token_in_query=True,
         query=s.TokenQuery,
-        summary="The caller (seed 003)",
+        summary="The caller",
         response=r.Profile,
     ),
     # users

@@ -28,7 +28,7 @@ class Route:
     status: int = 200
     summary: str = ""
     raw: bool = False  # answer with the data itself, not the envelope (JWKS, docs)
-    token_in_query: bool = False  # seed 003 passes the token as ?token=
+    token_in_query: bool = False  # some clients pass the access token as ?token=
     # The RPC returns a file, {"content_type", "filename" (optional), "body_base64"}, sent as is.
     file: bool = False
     # The body is raw bytes, not JSON: the RPC gets ``body_base64`` and ``content_type``; up to this many bytes.

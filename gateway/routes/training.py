@@ -182,7 +182,7 @@ ROUTES = [
         "training",
         "enroll",
         status=201,
-        summary="Enroll (seed 003)",
+        summary="Enroll",
         response=r.Enrolled,
     ),
     Route(
@@ -198,7 +198,7 @@ ROUTES = [
         "/training/courses/<course_id>/register",
         "training",
         "unenroll",
-        summary="Unenroll (seed 003)",
+        summary="Unenroll",
         response=r.Unenrolled,
     ),
     Route(
@@ -235,7 +235,7 @@ ROUTES = [
         summary="Complete a lesson",
         response=r.Progress,
     ),
-    # watch time and attendance (seed 003)
+    # watch time and attendance
     Route(
         "POST",
         "/training/progress",
@@ -291,7 +291,7 @@ ROUTES = [
         response=r.Attendance,
         many=True,
     ),
-    # videos (seed 003)
+    # videos
     Route(
         "GET",
         "/training/videos/course/<course_id>",
@@ -423,7 +423,7 @@ ROUTES = [
         file=True,
         summary="Download the certificate as PDF",
     ),
-    # analytics (seed 002)
+    # analytics
     Route(
         "GET",
         "/training/analytics",

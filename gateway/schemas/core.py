@@ -29,7 +29,9 @@ def UuidString(**kwargs):
 
 class LoginBody(Schema):
     identifier = fields.String(validate=validate.Length(min=1, max=320), metadata={"description": "email or username"})
-    username = fields.String(validate=validate.Length(min=1, max=320), metadata={"description": "seed 003 form"})
+    username = fields.String(
+        validate=validate.Length(min=1, max=320), metadata={"description": "another name for identifier"}
+    )
     email = fields.String(validate=validate.Length(min=1, max=320))
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
@@ -68,7 +70,10 @@ class AdminDeleteUserBody(Schema):
 
 
 class TokenQuery(Schema):
-    token = fields.String(validate=validate.Length(max=4096), metadata={"description": "seed 003: token in the query"})
+    token = fields.String(
+        validate=validate.Length(max=4096),
+        metadata={"description": "the access token, for clients that send it in the query"},
+    )
 
 
 # -- users --------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_registering_a_taken_or_a_free_email_answers_alike_and_tells_the_owner(a
     free = api.post("/users/register", json={"email": "new@example.com", "password": "someone-else-1"})
     assert (taken.status_code, body_without_timestamp(taken)) == (free.status_code, body_without_timestamp(free))
     assert free.status_code == 201 and free.json()["data"] == {"message": "Check your email for the confirmation code"}
-    # seed 003's signup is the same registration: the same answer again, for a taken username too.
+    # /auth/signup is the same registration: the same answer again, for a taken username too.
     for body in (
         {"email": "tess@example.com", "password": "someone-else-1"},
         {"email": "fresh@example.com", "username": "tess", "password": "someone-else-1"},

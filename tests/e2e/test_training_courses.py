@@ -409,7 +409,7 @@ def test_filters_content_visibility_requirements_certificates_and_analytics_scop
     assert {"Data 101", "Other's course", "Admin's course"} <= {row["title"] for row in everyone["courses"]}
     assert_error(api.get("/training/analytics", token=admin, params={"days": 0}), 400, "VALIDATION_ERROR")
 
-    # Unenrolling on seed 003's path; removing a module; only staff change structure.
+    # Unenrolling on the /register path; removing a module; only staff change structure.
     data_of(api.delete(f"/training/courses/{data_course['id']}/register", token=learner))
     assert data_of(api.get(f"/training/courses/{data_course['id']}/enrollment", token=learner))["enrolled"] is False
     module_id = data_course["modules"][0]["id"]

@@ -1,5 +1,5 @@
 """Every training event over the real broker, heard by a tap as any consumer would: the ten types of
-docs/training.md, each in DESIGN.md's envelope, each as often as the rules say (once per lesson, per pass,
+docs/training.md, each in the platform's envelope, each as often as the rules say (once per lesson, per pass,
 per completion and certificate; again after unenrolling and enrolling)."""
 
 import re

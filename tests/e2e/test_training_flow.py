@@ -130,7 +130,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert "correct_option_ids" not in str(public_quiz) and "accepted_answers" not in str(public_quiz)
     assert "Pacific" not in str(public_quiz) and "3.14" not in str(public_quiz)
 
-    # Enroll (seed 003's /register), then watch with play/pause until attendance says present.
+    # Enroll (on /register), then watch with play/pause until attendance says present.
     data_of(api.post(f"/training/courses/{course['id']}/register", token=learner), 201)
     assert data_of(api.get(f"/training/courses/{course['id']}/enrollment", token=learner))["enrolled"] is True
     assert tap.wait_for(events.COURSE_ENROLLED, course_id=course["id"])

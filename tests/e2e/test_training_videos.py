@@ -57,7 +57,7 @@ def test_playlist_import_pages_reads_durations_and_creates_a_draft_course(api, p
     assert [params.get("pageToken") for params in pages] == [None, "50", "100"]
     assert sum(1 for resource, _ in youtube_api.requests if resource == "videos") == 3
 
-    # GET /training/videos/course/{id}: the course's videos with seed 003's video_link and an HH:MM:SS duration.
+    # GET /training/videos/course/{id}: the course's videos with their video_link and an HH:MM:SS duration.
     listed = data_of(api.get(f"/training/videos/course/{course['id']}", token=instructor))
     assert len(listed) == 119 and listed[1]["duration"] == "01:01:05"
     assert listed[0]["video_link"] == "https://www.youtube.com/watch?v=vid00000xx"

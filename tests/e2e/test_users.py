@@ -1,4 +1,4 @@
-"""Users over HTTP: seed 003 signup, admin account operations, profiles, follows, preferences, search."""
+"""Users over HTTP: signup, admin account operations, profiles, follows, preferences, search."""
 
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 

@@ -16,7 +16,7 @@ from common.clock import utcnow
 from common.events import make_event
 from common.outbox import MongoOutbox, RelayFailed, SqlOutbox
 from events.models import SCHEDULED, Event, OutboxMessage
-from tests.support.outbox_broker import OutboxBroker
+from tests.support.private_rabbit import PrivateRabbit
 
 
 @pytest.fixture
@@ -160,8 +160,7 @@ def test_a_lease_keeps_a_second_mongo_relay_off_an_entry_being_published():
 
 @pytest.fixture(scope="module")
 def broker():
-    node = OutboxBroker()
-    node.start()
+    node = PrivateRabbit().start()
     yield node
     node.teardown()
 

@@ -161,7 +161,7 @@ def test_bootstrap_is_a_one_shot_after_users_and_auth(services):
 def test_dockerfile_is_slim_pinned_and_not_root():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
-    assert "-r requirements.txt" in dockerfile
+    assert "--require-hashes -r requirements.lock" in dockerfile
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
     requirements = [
@@ -170,6 +170,37 @@ def test_dockerfile_is_slim_pinned_and_not_root():
         if line.split("#")[0].strip()
     ]
     assert all("==" in requirement for requirement in requirements), "requirements.txt must pin every package"
+
+
+LOCKED = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
+
+
+def pins(path):
+    """``{normalized name: version}`` of the pinned lines of a requirements or lock file."""
+    return {
+        re.sub(r"[-_.]+", "-", name).lower(): version for name, version in LOCKED.findall((ROOT / path).read_text())
+    }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "lock"), [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")]
+)
+def test_lock_files_hold_every_pin_with_hashes(wanted, lock):
+    """make, the Dockerfile and CI install from the locks with --require-hashes: they must be current
+    (`make lock` after changing a requirements file) and hash every package."""
+    locked = pins(lock)
+    for name, version in pins(wanted).items():
+        assert locked.get(name) == version, f"{name}=={version} is not in {lock}: run `make lock`"
+    text = (ROOT / lock).read_text()
+    assert text.count("--hash=sha256:") >= len(locked), f"{lock} must carry a hash for every package"
+    if wanted == "requirements-dev.txt":
+        assert pins("requirements.lock").items() <= locked.items(), "the dev lock must keep the runtime versions"
+
+
+def test_make_installs_from_the_locks():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r requirements.lock" in makefile
+    assert "--require-hashes -r requirements-dev.lock" in makefile
 
 
 def test_dockerignore_keeps_local_state_out():
