@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test faults fuzz lint format bench install lock services browser clean
+.PHONY: run test faults fuzz lint format bench install lock services browser up down status shell clean
 
 # What the platform needs to run (make run), and on top of it what the suite and the linters need (make test):
 # both from lock files that pin and hash every package (make lock rewrites them from requirements*.txt).
@@ -33,6 +33,19 @@ lock: $(BIN)/.runtime
 
 services:
 	bash scripts/ensure-services.sh
+
+# The platform on the local RabbitMQ and PostgreSQL, one process per service (scripts/local_platform.py).
+up: $(BIN)/.runtime services
+	$(BIN)/python scripts/local_platform.py up
+
+down: $(BIN)/.runtime
+	$(BIN)/python scripts/local_platform.py down
+
+status: $(BIN)/.runtime
+	$(BIN)/python scripts/local_platform.py status
+
+shell: $(BIN)/.runtime
+	$(BIN)/python scripts/local_platform.py shell
 
 browser:
 	bash scripts/ensure-browser.sh

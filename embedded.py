@@ -7,6 +7,7 @@ accounts (GET /health answers 503 until then; a failed seeding is logged and
 never stops it), prints how to log in, and runs until interrupted.
 """
 
+import common  # noqa: F401, I001 -- first: it quiets the stack's start-up warnings
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 -- before anything else touches sockets or threads
