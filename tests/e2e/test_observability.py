@@ -2,10 +2,10 @@
 
 import json
 import logging
-import socket
 import time
 
 import requests
+from nameko.testing.utils import find_free_port
 
 from common.logs import ContextFilter, JsonFormatter
 from tests.e2e.test_account_flow import ADMIN, create_admin
@@ -59,16 +59,10 @@ def test_metrics_count_requests_by_route_with_latency_buckets(api, platform):
     assert 'lnd_domain_events_total{event_type="USER_LOGGED_IN",service="auth"}' in text
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_a_service_serves_its_metrics_on_its_own_port(runner_factory, platform_config):
     from events.service import EventsService
 
-    port = free_port()
+    port = find_free_port()
     runner_factory({**platform_config, "METRICS_PORT": port}, EventsService).start()
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     assert "lnd_worker_total" in text and "lnd_worker_seconds" in text

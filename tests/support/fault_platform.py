@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.utils import find_free_port
 from sqlalchemy import create_engine, text
 
 from bootstrap import DEMO_COURSE, DEMO_QUIZ
@@ -18,7 +19,6 @@ from common import events
 from common.migrations import SQL_SERVICES, upgrade
 from tests.support.bus_recorder import BusRecorder
 from tests.support.fault_load import BOOK, ENROLL, REGISTER, Cast
-from tests.support.private_rabbit import free_port
 from tests.support.service_processes import SERVICES, ServiceProcesses, platform_env, wait_until
 
 PG_SERVER = "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/"
@@ -40,7 +40,7 @@ class FaultPlatform:
         self.suffix = uuid.uuid4().hex[:8]
         self.admin_engine = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
         self.sql_urls = {}
-        self.port = free_port()
+        self.port = find_free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = None
         self.processes = None

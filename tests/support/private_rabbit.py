@@ -19,13 +19,9 @@ import tempfile
 import time
 import uuid
 
+from nameko.testing.utils import find_free_port
+
 RABBIT_BIN = os.environ.get("RABBITMQ_BIN_DIR", "/usr/lib/rabbitmq/bin")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_open(port, host="127.0.0.1"):
@@ -42,8 +38,8 @@ class PrivateRabbit:
 
     def __init__(self):
         self.folder = tempfile.mkdtemp(prefix="private-rabbit-")
-        self.port = free_port()
-        self.dist_port = free_port()
+        self.port = find_free_port()
+        self.dist_port = find_free_port()
         self.nodename = f"fault{uuid.uuid4().hex[:8]}@localhost"
         self.home = os.path.join(self.folder, "home")
         os.makedirs(self.home)
