@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from common.config_check import StartupCheck
 from common.context import Caller
+from common.contracts import Contract
 from common.exceptions import DomainError, Forbidden, InternalError, NotFound, ServiceUnavailable, Unauthorized
 from common.logs import WorkerLogContext
 from common.metrics import WorkerMetrics, exposition
@@ -43,6 +44,13 @@ ROUTER = Router(ROUTES)
 QUERY_SCHEMAS = {route: route.query() for route in ROUTES if route.query is not None}
 BODY_SCHEMAS = {route: route.body() for route in ROUTES if route.body is not None}
 OPENAPI = build_spec(ROUTES)
+
+
+def checked(schema, data):
+    """What the RPC gets: a service's contract (``common.contracts.Contract``) validates the client's JSON,
+    which goes on as it came for the service to load; an HTTP-only schema's loaded values go on."""
+    loaded = load(schema, data)
+    return data if isinstance(schema, Contract) else loaded
 
 
 class GatewayService:
@@ -168,11 +176,11 @@ class GatewayService:
         if route.upload_max_bytes:
             kwargs.update(upload_of(request, route.upload_max_bytes))
         elif route.body is not None:
-            kwargs.update(load(BODY_SCHEMAS[route], json_body_of(request, max_body_bytes)))
+            kwargs.update(checked(BODY_SCHEMAS[route], json_body_of(request, max_body_bytes)))
         elif request.content_length and request.content_length > max_body_bytes:
             json_body_of(request, max_body_bytes)  # raises 413
         if route.query is not None:
-            query = load(QUERY_SCHEMAS[route], query_of(request))
+            query = checked(QUERY_SCHEMAS[route], query_of(request))
             if route.token_in_query:
                 query.pop("token", None)
             kwargs.update(query)
