@@ -1,0 +1,58 @@
+"""Field types that several services' contracts share: ids, instants, times of day, dates and time zones.
+
+Ids, instants and dates stay text after loading where a contract says so
+(``UuidString``, ``Instant``, ``Day``, ``WallTime``): what the gateway
+validates crosses RPC as JSON unchanged.
+"""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import ValidationError, fields, validate
+
+UUID_TEXT = validate.Regexp(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", error="Not a valid UUID"
+)
+
+
+def check_zone(value):
+    """An IANA time zone name (``Europe/Paris``)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not a known IANA time zone") from None
+
+
+def UuidString(**kwargs):
+    """A UUID kept as text, so it crosses RPC as JSON."""
+    return fields.String(validate=UUID_TEXT, **kwargs)
+
+
+def _parsed_by(parser, message):
+    def check(value):
+        try:
+            parsed = parser(value)
+        except ValueError:
+            raise ValidationError(message) from None
+        if isinstance(parsed, datetime) and parsed.tzinfo is None:
+            raise ValidationError("Give a time zone offset (for example Z)")
+
+    return check
+
+
+def Instant(**kwargs):
+    """An ISO 8601 date-time with an offset, kept as text."""
+    return fields.String(
+        validate=_parsed_by(lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")), "An ISO 8601 date-time"),
+        **kwargs,
+    )
+
+
+def WallTime(**kwargs):
+    """A time of day, HH:MM, kept as text."""
+    return fields.String(validate=_parsed_by(time.fromisoformat, "A time of day, HH:MM"), **kwargs)
+
+
+def Day(**kwargs):
+    """A date, YYYY-MM-DD, kept as text."""
+    return fields.String(validate=_parsed_by(date.fromisoformat, "A date, YYYY-MM-DD"), **kwargs)
