@@ -70,6 +70,7 @@ def make(db, who=None, delivery=None):
         db=db,
         caller=who or caller(),
         delivery=delivery or Delivery(),
+        consumption=SimpleNamespace(lease=LEASE, max_attempts=3, retry_delay=timedelta(seconds=5), requeue_delay=0),
         settings={"max_attempts": 3, "retry_backoff_seconds": 0.0, "digest_hour_utc": 0.0, "digest_weekday": 0},
     )
     worker.users.get_account.side_effect = lambda user_id: {"id": user_id, "email": f"{user_id}@x.io"}
