@@ -237,6 +237,6 @@ def leaderboard(db, since=None, course_id=None, limit=10):
     ]
 
 
-def week_start(now):
+def start_of_week(now):
     """Monday 00:00 UTC of ``now``'s week: where "this week" of points and the leaderboard begins."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=now.weekday())

@@ -137,7 +137,7 @@ class EngagementService(EventConsumer, service_base.PlatformService):
     @rpc
     def my_points(self):
         user_id = self.caller.require_user()
-        return gamification.points_of(self.db, user_id, gamification.week_start(utcnow()))
+        return gamification.points_of(self.db, user_id, gamification.start_of_week(utcnow()))
 
     @rpc
     def my_badges(self):
@@ -147,7 +147,7 @@ class EngagementService(EventConsumer, service_base.PlatformService):
     @accepts(contracts.LeaderboardQuery)
     def leaderboard(self, period="all_time", course_id=None, limit=10):
         self.caller.require_user()
-        since = gamification.week_start(utcnow()) if period == "week" else None
+        since = gamification.start_of_week(utcnow()) if period == "week" else None
         items = gamification.leaderboard(self.db, since, course_id, limit)
         return {"period": period, "course_id": course_id, "items": items}
 
