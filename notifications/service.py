@@ -84,6 +84,7 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
     failed_handling_raises = True
 
     def now(self):
+        # The consumer's clock read through this module: one name for every time this service takes.
         return utcnow()
 
     def process_event(self, event):
