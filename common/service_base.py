@@ -12,7 +12,6 @@ from common.metrics import WorkerMetrics
 from common.mongo import MongoDatabase
 from common.roles import ADMIN
 from common.rpc import rpc
-from common.stores import MongoStore
 from common.tracing import WorkerTracing
 
 # Every service (the gateway too) imports this module: a lost broker connection must end none of them.
@@ -41,16 +40,13 @@ class PlatformService:
         return health_checks.report(self.name, VERSION, checks)
 
     def store_checks(self):
-        """The service's own store, ``store`` (``common.stores``: its ``session`` is the SQL session or the MongoDB
-        database) or ``db``: a SQL database (nameko-sqlalchemy) or a MongoDB database."""
-        name = next((name for name in ("store", "db") if getattr(type(self), name, None) is not None), None)
-        if name is None:
+        """The service's own store, ``db``: a SQL database (nameko-sqlalchemy) or a MongoDB database."""
+        provider = getattr(type(self), "db", None)
+        if provider is None:
             return {}
-        provider, dependency = getattr(type(self), name), getattr(self, name)
         if isinstance(provider, MongoDatabase):
-            database = dependency.session if isinstance(provider, MongoStore) else dependency
-            return {"mongodb": health_checks.check(health_checks.mongo_probe(database))}
-        return {"database": health_checks.check(health_checks.sql_probe(dependency.session))}
+            return {"mongodb": health_checks.check(health_checks.mongo_probe(self.db))}
+        return {"database": health_checks.check(health_checks.sql_probe(self.db.session))}
 
     @rpc
     def list_settings(self):
