@@ -249,7 +249,7 @@ class Submission(Contract):
     answers = fields.List(fields.Nested(GivenAnswer), required=True, validate=validate.Length(max=200))
 
 
-# -- media: inputs ---------------------------------------------------------------------
+# -- media: inputs (its answers are at the end) ----------------------------------------------
 
 
 class MediaUploadRequest(Contract):
@@ -282,7 +282,7 @@ class MediaLink(Contract):
     token = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
-# -- answers -----------------------------------------------------------------------------
+# -- answers: the data of the envelopes -----------------------------------------------------------------------------
 class Course(Schema):
     """A course in a listing (no modules)."""
 
@@ -570,6 +570,9 @@ class Analytics(Schema):
 
 class PopularCourse(Course):
     recent_enrollments = fields.Integer(required=True)
+
+
+# -- media: answers ------------------------------------------------------------------
 
 
 class Media(Schema):
