@@ -283,57 +283,85 @@ class MediaLink(Contract):
 
 
 # -- answers: the data of the envelopes -----------------------------------------------------------------------------
+
+# An answer's fields are always there (``required``) unless a schema says otherwise.
+
+
+def Text(**kwargs):
+    return fields.String(required=True, **kwargs)
+
+
+def Texts(**kwargs):
+    return fields.List(fields.String(), required=True, **kwargs)
+
+
+def Int(**kwargs):
+    return fields.Integer(required=True, **kwargs)
+
+
+def Number(**kwargs):
+    return fields.Float(required=True, **kwargs)
+
+
+def Flag(**kwargs):
+    return fields.Boolean(required=True, **kwargs)
+
+
+def Moment(**kwargs):
+    return fields.DateTime(required=True, **kwargs)
+
+
 class Course(Schema):
     """A course in a listing (no modules)."""
 
-    id = fields.String(required=True)
-    title = fields.String(required=True)
-    description = fields.String(required=True)
-    tags = fields.List(fields.String(), required=True)
-    category = fields.String(required=True, allow_none=True)
-    level = fields.String(required=True, allow_none=True)
-    status = fields.String(required=True, metadata={"enum": ["draft", "published"]})
-    instructor_id = fields.String(required=True, allow_none=True)
-    module_count = fields.Integer(required=True)
-    lesson_count = fields.Integer(required=True)
-    duration_seconds = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
-    published_at = fields.DateTime(required=True, allow_none=True)
+    id = Text()
+    title = Text()
+    description = Text()
+    tags = Texts()
+    category = Text(allow_none=True)
+    level = Text(allow_none=True)
+    status = Text(metadata={"enum": ["draft", "published"]})
+    instructor_id = Text(allow_none=True)
+    module_count = Int()
+    lesson_count = Int()
+    duration_seconds = Int()
+    created_at = Moment()
+    updated_at = Moment()
+    published_at = Moment(allow_none=True)
 
 
 class Lesson(Schema):
     """``content``, ``media_url`` and ``youtube_id`` are left out while ``content_locked``."""
 
-    id = fields.String(required=True)
-    title = fields.String(required=True)
-    type = fields.String(required=True)
-    order = fields.Integer(required=True)
+    id = Text()
+    title = Text()
+    type = Text()
+    order = Int()
     content = fields.String()
     media_url = fields.String(allow_none=True)
     youtube_id = fields.String(allow_none=True)
-    duration_seconds = fields.Integer(required=True)
-    preview = fields.Boolean(required=True)
-    required = fields.Boolean(required=True)
-    content_locked = fields.Boolean(required=True)
+    duration_seconds = Int()
+    preview = Flag()
+    required = Flag()
+    content_locked = Flag()
 
 
 class CourseLesson(Lesson):
-    module_id = fields.String(required=True)
-    module_title = fields.String(required=True)
+    module_id = Text()
+    module_title = Text()
 
 
 class Video(Lesson):
-    module_id = fields.String(required=True)
-    video_link = fields.String(required=True, allow_none=True)
-    duration = fields.String(required=True, metadata={"description": "HH:MM:SS"})
+    module_id = Text()
+    video_link = Text(allow_none=True)
+    duration = Text(metadata={"description": "HH:MM:SS"})
 
 
 class Module(Schema):
-    id = fields.String(required=True)
-    title = fields.String(required=True)
-    description = fields.String(required=True)
-    order = fields.Integer(required=True)
+    id = Text()
+    title = Text()
+    description = Text()
+    order = Int()
     lessons = fields.List(fields.Nested(Lesson), required=True)
 
 
@@ -343,24 +371,24 @@ class CourseDetail(Course):
 
 
 class ImportedCourse(CourseDetail):
-    course_title = fields.String(required=True)
+    course_title = Text()
 
 
 class Deleted(Schema):
-    deleted = fields.Boolean(required=True)
-    id = fields.String(required=True)
+    deleted = Flag()
+    id = Text()
 
 
 class Enrollment(Schema):
-    id = fields.String(required=True)
-    user_id = fields.String(required=True)
-    course_id = fields.String(required=True)
-    status = fields.String(required=True)
-    progress = fields.Float(required=True, metadata={"description": "percent of required lessons done"})
-    completed_lesson_ids = fields.List(fields.String(), required=True)
-    enrolled_at = fields.DateTime(required=True)
-    last_activity_at = fields.DateTime(required=True, allow_none=True)
-    completed_at = fields.DateTime(required=True, allow_none=True)
+    id = Text()
+    user_id = Text()
+    course_id = Text()
+    status = Text()
+    progress = Number(metadata={"description": "percent of required lessons done"})
+    completed_lesson_ids = Texts()
+    enrolled_at = Moment()
+    last_activity_at = Moment(allow_none=True)
+    completed_at = Moment(allow_none=True)
 
 
 class EnrollmentWithCourse(Enrollment):
@@ -368,20 +396,20 @@ class EnrollmentWithCourse(Enrollment):
 
 
 class Enrolled(Enrollment):
-    enrolled = fields.Boolean(required=True)
-    created = fields.Boolean(required=True, metadata={"description": "false when already enrolled"})
+    enrolled = Flag()
+    created = Flag(metadata={"description": "false when already enrolled"})
 
 
 class Unenrolled(Schema):
-    enrolled = fields.Boolean(required=True)
-    course_id = fields.String(required=True)
+    enrolled = Flag()
+    course_id = Text()
 
 
 class EnrollmentStatus(Schema):
     """``{enrolled: false, course_id}``, or the enrollment with ``enrolled: true``."""
 
-    enrolled = fields.Boolean(required=True)
-    course_id = fields.String(required=True)
+    enrolled = Flag()
+    course_id = Text()
     id = fields.String()
     user_id = fields.String()
     status = fields.String()
@@ -393,8 +421,8 @@ class EnrollmentStatus(Schema):
 
 
 class Missing(Schema):
-    lessons = fields.List(fields.String(), required=True)
-    assessments = fields.List(fields.String(), required=True)
+    lessons = Texts()
+    assessments = Texts()
 
 
 class Progress(Enrollment):
@@ -402,45 +430,45 @@ class Progress(Enrollment):
 
 
 class WatchRecord(Schema):
-    id = fields.String(required=True)
-    video_id = fields.String(required=True)
-    course_id = fields.String(required=True, allow_none=True)
-    date = fields.String(required=True, metadata={"description": "YYYY-MM-DD"})
-    start_time = fields.String(required=True, allow_none=True)
-    end_time = fields.String(required=True, allow_none=True)
-    playing = fields.Boolean(required=True)
-    sessions = fields.Integer(required=True)
-    watch_seconds = fields.Integer(required=True)
-    watch_time = fields.String(required=True, metadata={"description": "HH:MM:SS"})
-    updated_at = fields.DateTime(required=True, allow_none=True)
+    id = Text()
+    video_id = Text()
+    course_id = Text(allow_none=True)
+    date = Text(metadata={"description": "YYYY-MM-DD"})
+    start_time = Text(allow_none=True)
+    end_time = Text(allow_none=True)
+    playing = Flag()
+    sessions = Int()
+    watch_seconds = Int()
+    watch_time = Text(metadata={"description": "HH:MM:SS"})
+    updated_at = Moment(allow_none=True)
 
 
 class WatchEvent(WatchRecord):
-    event = fields.String(required=True, metadata={"enum": ["play", "pause"]})
+    event = Text(metadata={"enum": ["play", "pause"]})
     added_seconds = fields.Integer(metadata={"description": "pause: seconds added by this play"})
 
 
 class Attendance(Schema):
-    date = fields.String(required=True, metadata={"description": "YYYY-MM-DD"})
-    user_id = fields.String(required=True)
-    status = fields.String(required=True)
-    total_seconds = fields.Integer(required=True)
-    total_time = fields.String(required=True)
-    required_time = fields.String(required=True)
+    date = Text(metadata={"description": "YYYY-MM-DD"})
+    user_id = Text()
+    status = Text()
+    total_seconds = Int()
+    total_time = Text()
+    required_time = Text()
 
 
 class Option(Schema):
-    id = fields.String(required=True)
-    text = fields.String(required=True)
+    id = Text()
+    text = Text()
 
 
 class Question(Schema):
     """The answer keys (``correct_option_ids`` to ``explanation``) only for the course's instructors."""
 
-    id = fields.String(required=True)
-    type = fields.String(required=True)
-    prompt = fields.String(required=True)
-    points = fields.Float(required=True)
+    id = Text()
+    type = Text()
+    prompt = Text()
+    points = Number()
     options = fields.List(fields.Nested(Option))
     correct_option_ids = fields.List(fields.String())
     correct = fields.Boolean()
@@ -451,146 +479,146 @@ class Question(Schema):
 
 
 class Assessment(Schema):
-    id = fields.String(required=True)
-    course_id = fields.String(required=True)
-    title = fields.String(required=True)
-    description = fields.String(required=True)
-    question_count = fields.Integer(required=True)
-    max_points = fields.Float(required=True)
-    created_at = fields.DateTime(required=True)
-    passing_score = fields.Float(required=True)
-    max_attempts = fields.Integer(required=True, allow_none=True)
-    wait_seconds = fields.Integer(required=True)
-    scoring_policy = fields.String(required=True)
-    time_limit_seconds = fields.Integer(required=True, allow_none=True)
-    overdue_policy = fields.String(required=True)
-    shuffle_questions = fields.Boolean(required=True)
-    shuffle_options = fields.Boolean(required=True)
-    show_answers = fields.String(required=True)
-    required = fields.Boolean(required=True)
+    id = Text()
+    course_id = Text()
+    title = Text()
+    description = Text()
+    question_count = Int()
+    max_points = Number()
+    created_at = Moment()
+    passing_score = Number()
+    max_attempts = Int(allow_none=True)
+    wait_seconds = Int()
+    scoring_policy = Text()
+    time_limit_seconds = Int(allow_none=True)
+    overdue_policy = Text()
+    shuffle_questions = Flag()
+    shuffle_options = Flag()
+    show_answers = Text()
+    required = Flag()
     questions = fields.List(fields.Nested(Question), required=True)
 
 
 class Attempt(Schema):
-    id = fields.String(required=True)
-    assessment_id = fields.String(required=True)
-    number = fields.Integer(required=True)
-    status = fields.String(required=True)
-    started_at = fields.DateTime(required=True)
-    deadline = fields.DateTime(required=True, allow_none=True)
-    time_left_seconds = fields.Integer(required=True, allow_none=True)
+    id = Text()
+    assessment_id = Text()
+    number = Int()
+    status = Text()
+    started_at = Moment()
+    deadline = Moment(allow_none=True)
+    time_left_seconds = Int(allow_none=True)
     questions = fields.List(fields.Nested(Question), required=True)
 
 
 class AttemptSummary(Schema):
-    id = fields.String(required=True)
-    number = fields.Integer(required=True)
-    status = fields.String(required=True)
-    late = fields.Boolean(required=True)
-    started_at = fields.DateTime(required=True)
-    submitted_at = fields.DateTime(required=True, allow_none=True)
-    score = fields.Float(required=True, allow_none=True)
-    points = fields.Float(required=True, allow_none=True)
-    max_points = fields.Float(required=True, allow_none=True)
-    passed = fields.Boolean(required=True, allow_none=True)
+    id = Text()
+    number = Int()
+    status = Text()
+    late = Flag()
+    started_at = Moment()
+    submitted_at = Moment(allow_none=True)
+    score = Number(allow_none=True)
+    points = Number(allow_none=True)
+    max_points = Number(allow_none=True)
+    passed = Flag(allow_none=True)
 
 
 class QuestionFeedback(Schema):
-    question_id = fields.String(required=True)
-    answered = fields.Boolean(required=True)
-    points = fields.Float(required=True)
-    max_points = fields.Float(required=True)
-    outcome = fields.String(required=True)
+    question_id = Text()
+    answered = Flag()
+    points = Number()
+    max_points = Number()
+    outcome = Text()
     prompt = fields.String()
     your_answer = fields.Raw(allow_none=True)
     correct_answer = fields.Dict(metadata={"description": "the question's answer keys, when answers are shown"})
 
 
 class AssessmentResult(Schema):
-    assessment_id = fields.String(required=True)
-    scoring_policy = fields.String(required=True)
-    passing_score = fields.Float(required=True)
-    attempts_used = fields.Integer(required=True)
-    attempts_left = fields.Integer(required=True, allow_none=True)
-    passed = fields.Boolean(required=True)
-    score = fields.Float(required=True, allow_none=True)
+    assessment_id = Text()
+    scoring_policy = Text()
+    passing_score = Number()
+    attempts_used = Int()
+    attempts_left = Int(allow_none=True)
+    passed = Flag()
+    score = Number(allow_none=True)
     counting_attempt = fields.Nested(AttemptSummary, required=True, allow_none=True)
-    answers_shown = fields.Boolean(required=True)
+    answers_shown = Flag()
     attempts = fields.List(fields.Nested(AttemptSummary), required=True)
     feedback = fields.List(fields.Nested(QuestionFeedback), required=True)
 
 
 class Certificate(Schema):
-    id = fields.String(required=True)
-    user_id = fields.String(required=True)
-    holder_name = fields.String(required=True)
-    course_id = fields.String(required=True)
-    course_title = fields.String(required=True)
-    issued_at = fields.DateTime(required=True)
-    signature = fields.String(required=True, allow_none=True)
-    valid = fields.Boolean(required=True)
+    id = Text()
+    user_id = Text()
+    holder_name = Text()
+    course_id = Text()
+    course_title = Text()
+    issued_at = Moment()
+    signature = Text(allow_none=True)
+    valid = Flag()
 
 
 class CertificateCheck(Schema):
-    id = fields.String(required=True)
-    holder_name = fields.String(required=True)
-    course_title = fields.String(required=True)
-    issued_at = fields.DateTime(required=True)
-    valid = fields.Boolean(required=True)
+    id = Text()
+    holder_name = Text()
+    course_title = Text()
+    issued_at = Moment()
+    valid = Flag()
 
 
 class CourseStats(Schema):
-    course_id = fields.String(required=True)
-    title = fields.String(required=True)
-    status = fields.String(required=True)
-    enrollments = fields.Integer(required=True)
-    new_enrollments = fields.Integer(required=True)
-    completions = fields.Integer(required=True)
-    completion_rate = fields.Float(required=True)
-    average_progress = fields.Float(required=True, allow_none=True)
-    average_score = fields.Float(required=True, allow_none=True)
-    active_learners = fields.Integer(required=True)
+    course_id = Text()
+    title = Text()
+    status = Text()
+    enrollments = Int()
+    new_enrollments = Int()
+    completions = Int()
+    completion_rate = Number()
+    average_progress = Number(allow_none=True)
+    average_score = Number(allow_none=True)
+    active_learners = Int()
 
 
 class AnalyticsTotals(Schema):
-    courses = fields.Integer(required=True)
-    enrollments = fields.Integer(required=True)
-    new_enrollments = fields.Integer(required=True)
-    completions = fields.Integer(required=True)
-    completion_rate = fields.Float(required=True)
-    average_score = fields.Float(required=True, allow_none=True)
-    active_learners = fields.Integer(required=True)
+    courses = Int()
+    enrollments = Int()
+    new_enrollments = Int()
+    completions = Int()
+    completion_rate = Number()
+    average_score = Number(allow_none=True)
+    active_learners = Int()
 
 
 class Analytics(Schema):
-    period_days = fields.Integer(required=True)
+    period_days = Int()
     courses = fields.List(fields.Nested(CourseStats), required=True)
     totals = fields.Nested(AnalyticsTotals, required=True)
 
 
 class PopularCourse(Course):
-    recent_enrollments = fields.Integer(required=True)
+    recent_enrollments = Int()
 
 
 # -- media: answers ------------------------------------------------------------------
 
 
 class Media(Schema):
-    id = fields.String(required=True)
-    owner_id = fields.String(required=True)
-    filename = fields.String(required=True)
-    content_type = fields.String(required=True)
-    size = fields.Integer(required=True)
-    storage_key = fields.String(required=True)
-    status = fields.String(required=True)
-    public = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    uploaded_at = fields.DateTime(required=True, allow_none=True)
+    id = Text()
+    owner_id = Text()
+    filename = Text()
+    content_type = Text()
+    size = Int()
+    storage_key = Text()
+    status = Text()
+    public = Flag()
+    created_at = Moment()
+    uploaded_at = Moment(allow_none=True)
 
 
 class UploadTarget(Schema):
-    method = fields.String(required=True, metadata={"enum": ["PUT", "POST"]})
-    url = fields.String(required=True)
+    method = Text(metadata={"enum": ["PUT", "POST"]})
+    url = Text()
     fields_ = fields.Dict(
         data_key="fields",
         keys=fields.String(),
@@ -599,8 +627,8 @@ class UploadTarget(Schema):
         metadata={"description": "form fields of a POST"},
     )
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    max_bytes = fields.Integer(required=True)
-    expires_at = fields.DateTime(required=True)
+    max_bytes = Int()
+    expires_at = Moment()
 
 
 class MediaUpload(Schema):
@@ -609,8 +637,8 @@ class MediaUpload(Schema):
 
 
 class MediaUrl(Schema):
-    id = fields.String(required=True)
-    content_type = fields.String(required=True)
-    filename = fields.String(required=True)
-    url = fields.String(required=True)
-    expires_at = fields.DateTime(required=True)
+    id = Text()
+    content_type = Text()
+    filename = Text()
+    url = Text()
+    expires_at = Moment()
