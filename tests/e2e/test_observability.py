@@ -50,6 +50,25 @@ def test_one_request_id_in_the_access_line_and_every_service_it_touched(api, pla
     assert all(set(line) >= {"time", "level", "service", "logger", "message", "request_id", "user_id"} for line in mine)
 
 
+def test_an_expected_domain_error_is_one_line_without_a_traceback(api, platform, caplog):
+    caplog.set_level(logging.INFO, logger="nameko.containers")
+    caplog.clear()
+    answer = api.post("/auth/login", json={"identifier": "nobody@example.com", "password": "not-the-password-1"})
+    assert answer.status_code == 401
+
+    def worker_errors():
+        return [r for r in caplog.records if r.name == "nameko.containers" and "auth.login" in r.getMessage()]
+
+    deadline = time.monotonic() + 3  # Nameko logs the worker's error as the worker ends, after the reply
+    while not worker_errors() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (record,) = worker_errors()
+    assert record.getMessage().endswith(": Invalid credentials"), record.getMessage()
+    assert record.exc_info is None and not record.exc_text  # Nameko's own would carry the traceback
+    line = json.loads(JsonFormatter().format(record))
+    assert "exception" not in line and "\n" not in line["message"]
+
+
 def test_metrics_count_requests_by_route_with_latency_buckets(api, platform):
     create_admin(platform)
     api.login(*ADMIN)
