@@ -123,6 +123,16 @@ def test_embedded_mode_runs_everything_with_demo_logins(embedded):
         f"{base}/auth/login", json={"identifier": "new@example.com", "password": "new-password-1"}, timeout=10
     ).ok
 
+    # Business counters, in the one scrape of embedded mode: every service runs in the gateway's process.
+    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    for service, event_type in (
+        ("users", "USER_REGISTERED"),
+        ("auth", "USER_LOGGED_IN"),
+        ("training", "COURSE_ENROLLED"),
+    ):
+        assert f'lnd_domain_events_total{{event_type="{event_type}",service="{service}"}}' in metrics, event_type
+    assert 'lnd_worker_total{entrypoint="enroll",kind="rpc",outcome="ok",service="training"}' in metrics
+
 
 def test_operators_use_nameko_shell(platform):
     script = "\n".join(
