@@ -209,6 +209,32 @@ def test_make_installs_from_the_locks():
     assert "--require-hashes -r requirements-dev.lock" in makefile
 
 
+def make_rule(makefile, target):
+    """``(prerequisites, recipe lines)`` of ``target`` in the Makefile."""
+    match = re.search(rf"^{re.escape(target)}:(.*)\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+    assert match, target
+    return match.group(1).split(), [line.strip() for line in match.group(2).splitlines()]
+
+
+def test_make_run_installs_only_the_runtime_with_progress_and_ci_runs_make_test():
+    makefile = (ROOT / "Makefile").read_text()
+    run_needs, _ = make_rule(makefile, "run")
+    assert "$(BIN)/.runtime" in run_needs and "$(BIN)/.installed" not in run_needs and "install" not in run_needs
+    _, runtime = make_rule(makefile, "$(BIN)/.runtime")
+    assert any(line.startswith("@echo") for line in runtime)  # says what it does before the long install
+    (pip,) = [line for line in runtime if "pip install" in line and "requirements.lock" in line]
+    assert "--progress-bar on" in pip and "-q" not in pip.split()
+    test_needs, _ = make_rule(makefile, "test")
+    assert "install" in test_needs  # the test and lint tools come with `make test` only
+    assert "make test" in (ROOT / ".ci" / "run").read_text()  # CI installs through make, from the locks
+
+
+def test_the_readme_says_how_to_change_the_port():
+    readme = (ROOT / "README.md").read_text()
+    assert "`WEB_SERVER_ADDRESS=127.0.0.1:9000 make run`" in readme
+    assert "WEB_SERVER_ADDRESS: ${WEB_SERVER_ADDRESS:" in (ROOT / "config.yaml").read_text()
+
+
 def test_dockerignore_keeps_local_state_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".venv", ".git", "var"):
