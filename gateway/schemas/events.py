@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from common.fields import Instant
 from common.pagination import PageQuerySchema
-from gateway.schemas.coaching import Instant
 from gateway.schemas.core import UuidString
 
 
