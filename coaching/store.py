@@ -11,10 +11,14 @@ from common.exceptions import NotFound
 from common.pagination import offset_of
 
 
-class Profiles:
+class Repository:
+    """Queries over the worker's session, which the service commits (common/stores.py)."""
+
     def __init__(self, session):
         self.session = session
 
+
+class Profiles(Repository):
     def find(self, user_id):
         return self.session.get(CoachProfile, user_id)
 
@@ -35,10 +39,7 @@ class Profiles:
         return self.session.scalar(select(func.count()).select_from(CoachProfile))
 
 
-class Availability:
-    def __init__(self, session):
-        self.session = session
-
+class Availability(Repository):
     def of(self, coach_id):
         """(weekly windows, dated exceptions) of a coach."""
         weekly = self.session.scalars(select(WeeklyWindow).where(WeeklyWindow.coach_id == coach_id)).all()
@@ -69,10 +70,7 @@ class Availability:
             )
 
 
-class Sessions:
-    def __init__(self, session):
-        self.session = session
-
+class Sessions(Repository):
     def get(self, session_id, lock=False):
         return self.session.get(CoachingSession, session_id, with_for_update=True if lock else None)
 
@@ -129,10 +127,7 @@ class Sessions:
         return {status: counts.get(status, 0) for status in STATUSES}
 
 
-class Notes:
-    def __init__(self, session):
-        self.session = session
-
+class Notes(Repository):
     def of_session(self, session_id, shared_only):
         query = select(SessionNote).where(SessionNote.session_id == session_id)
         if shared_only:

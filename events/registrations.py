@@ -15,7 +15,7 @@ from events.store import Events
 
 
 def lock_event(session, event_id):
-    return Events(session).lock(event_id)
+    return Events(session).get(event_id, lock=True)
 
 
 def registered_count(session, event_id):

@@ -11,22 +11,21 @@ from events.models import CalendarFeed, Event, Registration
 LIVE = (REGISTERED, WAITLISTED)  # the registrations that hold a seat or a place in the queue
 
 
-class Events:
+class Repository:
+    """Queries over the worker's session, which the service commits (common/stores.py)."""
+
     def __init__(self, session):
         self.session = session
 
-    def get(self, event_id):
-        event = self.session.get(Event, event_id)
-        if event is None:
-            raise NotFound("No such event")
-        return event
 
-    def lock(self, event_id):
-        """The event with its row locked: every change of its seats waits for this (registrations.py)."""
-        event = self.session.scalars(select(Event).where(Event.id == event_id).with_for_update()).first()
-        if event is None:
+class Events(Repository):
+    def get(self, event_id, lock=False):
+        """The event or a 404; ``lock``: with its row locked, which every change of its seats waits for."""
+        query = select(Event).where(Event.id == event_id)
+        found = self.session.scalars(query.with_for_update() if lock else query).first()
+        if found is None:
             raise NotFound("No such event")
-        return event
+        return found
 
     def add(self, event):
         self.session.add(event)
@@ -74,10 +73,7 @@ class Events:
         return self.session.scalar(select(func.count()).where(Event.starts_at > now, Event.status == SCHEDULED))
 
 
-class Registrations:
-    def __init__(self, session):
-        self.session = session
-
+class Registrations(Repository):
     def counts(self, event_ids):
         """``{(event id, status): how many}`` of the live registrations of some events."""
         rows = self.session.execute(
@@ -141,10 +137,7 @@ class Registrations:
         return {status: counts.get(status, 0) for status in (*LIVE, CANCELLED)}
 
 
-class CalendarFeeds:
-    def __init__(self, session):
-        self.session = session
-
+class CalendarFeeds(Repository):
     def of_user(self, user_id, lock=False):
         return self.session.get(CalendarFeed, user_id, with_for_update=True if lock else None)
 
