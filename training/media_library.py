@@ -4,6 +4,7 @@ links and deletion. Metadata in the ``media`` collection (``store.MediaItems``);
 
 from common.clock import utcnow
 from common.exceptions import PayloadTooLarge, ValidationError
+from common.pagination import offset_of
 from common.roles import ADMIN, INSTRUCTOR
 from training import media
 
@@ -53,7 +54,7 @@ class MediaLibrary:
             criteria = {"owner_id": owner_id} if owner_id is not None else {}
         else:
             criteria = {"owner_id": self.caller.require_user()}
-        docs, total = self.items.page(criteria, (page - 1) * page_size, page_size)
+        docs, total = self.items.page(criteria, offset_of(page, page_size), page_size)
         return [media.view(doc) for doc in docs], total
 
     def viewable(self, media_id):
