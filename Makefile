@@ -18,9 +18,15 @@ $(BIN)/.installed: $(BIN)/.runtime requirements-dev.lock
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
-install: $(BIN)/.installed
+# `nameko shell` on config.yaml's default, embedded mode's in-process broker, stops at once with how to reach a
+# platform instead of waiting for ever (common/shell_guard.py: one line in the venv's site-packages).
+$(BIN)/.shell-guard: $(BIN)/.runtime common/shell_guard.py
+	$(BIN)/python -m common.shell_guard install
+	touch $@
 
-run: $(BIN)/.runtime
+install: $(BIN)/.installed $(BIN)/.shell-guard
+
+run: $(BIN)/.runtime $(BIN)/.shell-guard
 	$(BIN)/python embedded.py
 
 # Rewrites the locks after a change to requirements.txt or requirements-dev.txt (needs PyPI).
@@ -35,7 +41,7 @@ services:
 	bash scripts/ensure-services.sh
 
 # The platform on the local RabbitMQ and PostgreSQL, one process per service (scripts/local_platform.py).
-up: $(BIN)/.runtime services
+up: $(BIN)/.runtime $(BIN)/.shell-guard services
 	$(BIN)/python scripts/local_platform.py up
 
 down: $(BIN)/.runtime
@@ -44,7 +50,7 @@ down: $(BIN)/.runtime
 status: $(BIN)/.runtime
 	$(BIN)/python scripts/local_platform.py status
 
-shell: $(BIN)/.runtime
+shell: $(BIN)/.runtime $(BIN)/.shell-guard
 	$(BIN)/python scripts/local_platform.py shell
 
 browser:

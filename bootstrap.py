@@ -6,7 +6,6 @@ in AMQP_URI.
 """
 
 import argparse
-import logging.config
 
 DEMO_ACCOUNTS = (
     ("instructor@example.com", "instructor", "Ingrid Instructor", ["instructor"], "instructor-demo-1"),
@@ -123,22 +122,12 @@ def main(argv=None):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from common.config import load_config
-    from common.config_check import (
-        check_broker,
-        check_config,
-        refuse_default_admin_password,
-        warn_about_default_credentials,
-    )
+    from common.config_check import ready_to_start
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo", action="store_true", help="also create a demo instructor, coach, learner and course")
     args = parser.parse_args(argv)
-    config = load_config()
-    check_config(config)
-    logging.config.dictConfig(config["LOGGING"])
-    warn_about_default_credentials(config)
-    refuse_default_admin_password(config)
-    check_broker(config)
+    config = ready_to_start(load_config())
     with ClusterRpcProxy(config) as rpc:
         for email, _password, roles, created in seed(rpc.users, config, demo=args.demo):
             print(f"{'created' if created else 'exists '} {','.join(roles):<10} {email}")

@@ -13,7 +13,6 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402 -- before anything else touches sockets or threads
 
 import logging  # noqa: E402
-import logging.config  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 
@@ -24,13 +23,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 import bootstrap  # noqa: E402
 from common.config import ROOT, load_config  # noqa: E402
-from common.config_check import (  # noqa: E402
-    check_broker,
-    check_config,
-    refuse_default_admin_password,
-    setting_name,
-    warn_about_default_credentials,
-)
+from common.config_check import ready_to_start, setting_name  # noqa: E402
 from common.migrations import SQL_SERVICES, upgrade  # noqa: E402
 from gateway import readiness  # noqa: E402
 from gateway.webserver import ensure_free  # noqa: E402
@@ -83,12 +76,7 @@ def use_var_dir():
 def prepare():
     """The checked config, logging set up, databases migrated; ``StartupError`` (one line, exit 1) otherwise."""
     use_var_dir()
-    config = load_config()
-    check_config(config)
-    logging.config.dictConfig(config["LOGGING"])
-    warn_about_default_credentials(config)
-    refuse_default_admin_password(config)
-    check_broker(config)
+    config = ready_to_start(load_config())
     # Before touching the databases: a second start on a busy address must leave the first one's files alone.
     ensure_free(config["WEB_SERVER_ADDRESS"])
     for service in SQL_SERVICES:

@@ -1,4 +1,4 @@
-"""Booking, rescheduling and the rules around them; the database settles races.
+"""Booking, rescheduling, cancelling and completing sessions, and who may see them; the database settles races.
 
 One transaction locks the coach's profile row (``SELECT ... FOR UPDATE``) and,
 on PostgreSQL, a transaction-scoped advisory lock on the learner, then checks
@@ -7,55 +7,24 @@ for live sessions is the last word if anything slips past.
 """
 
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from coaching.models import BOOKED, AvailabilityException, CoachingSession, CoachProfile, WeeklyWindow
+from coaching.contracts import BOOKED, CANCELLED, COMPLETED
+from coaching.models import CoachingSession
 from coaching.slots import bookable_slots
+from coaching.store import Availability, Profiles, Sessions
 from common.clock import as_utc
-from common.exceptions import Conflict, NotFound, ValidationError
+from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 
 SLOT_TAKEN = "That slot is no longer available"
 
 
-def get_profile(session, coach_id, lock=False):
-    query = select(CoachProfile).where(CoachProfile.user_id == coach_id)
-    if lock:
-        query = query.with_for_update()
-    profile = session.scalars(query).first()
-    if profile is None:
-        raise NotFound("No such coach")
-    return profile
-
-
-def availability(session, coach_id):
-    weekly = session.scalars(select(WeeklyWindow).where(WeeklyWindow.coach_id == coach_id)).all()
-    exceptions = session.scalars(select(AvailabilityException).where(AvailabilityException.coach_id == coach_id)).all()
-    return weekly, exceptions
-
-
-def busy_periods(session, start, end, coach_id=None, learner_id=None, exclude=None):
-    """(start, end) of live sessions of the coach or the learner near [start, end)."""
-    people = []
-    if coach_id is not None:
-        people.append(CoachingSession.coach_id == coach_id)
-    if learner_id is not None:
-        people.append(CoachingSession.learner_id == learner_id)
-    query = select(CoachingSession.start_at, CoachingSession.end_at).where(
-        CoachingSession.status == BOOKED,
-        or_(*people),
-        and_(CoachingSession.start_at < end + timedelta(hours=6), CoachingSession.end_at > start - timedelta(hours=6)),
-    )
-    if exclude is not None:
-        query = query.where(CoachingSession.id != exclude)
-    return [(as_utc(s), as_utc(e)) for s, e in session.execute(query).all()]
-
-
 def free_slots(session, profile, start, end, now):
-    weekly, exceptions = availability(session, profile.user_id)
-    busy = busy_periods(session, start, end, coach_id=profile.user_id)
+    weekly, exceptions = Availability(session).of(profile.user_id)
+    busy = Sessions(session).busy_periods(start, end, coach_id=profile.user_id)
     return bookable_slots(profile, weekly, exceptions, busy, as_utc(start), as_utc(end), now)
 
 
@@ -72,34 +41,37 @@ def _check_slot(session, profile, learner_id, start, now, exclude=None):
         raise ValidationError(
             f"Sessions must be booked at least {profile.min_notice_minutes} minutes ahead", {"start": ["too soon"]}
         )
-    weekly, exceptions = availability(session, profile.user_id)
-    coach_busy = busy_periods(session, start, start + length, coach_id=profile.user_id, exclude=exclude)
+    weekly, exceptions = Availability(session).of(profile.user_id)
+    sessions = Sessions(session)
+    coach_busy = sessions.busy_periods(start, start + length, coach_id=profile.user_id, exclude=exclude)
     if start not in bookable_slots(profile, weekly, exceptions, coach_busy, start, start + length, now):
         if start in bookable_slots(profile, weekly, exceptions, [], start, start + length, now):
             raise Conflict(SLOT_TAKEN)
         raise ValidationError("That is not one of the coach's slots", {"start": ["not a slot"]})
-    learner_busy = busy_periods(session, start, start + length, learner_id=learner_id, exclude=exclude)
+    learner_busy = sessions.busy_periods(start, start + length, learner_id=learner_id, exclude=exclude)
     if any(start < b_end and b_start < start + length for b_start, b_end in learner_busy):
         raise Conflict("You already have a session at that time")
     return start + length
 
 
 def book(session, coach_id, learner_id, start, topic, now):
+    if coach_id == learner_id:
+        raise ValidationError("Coaches do not book themselves", {"coach_id": ["is you"]})
     start = start.astimezone(UTC)
-    profile = get_profile(session, coach_id, lock=True)
+    profile = Profiles(session).get(coach_id, lock=True)
     _lock_learner(session, learner_id)
     end = _check_slot(session, profile, learner_id, start, now)
     item = CoachingSession(
         coach_id=profile.user_id, learner_id=learner_id, start_at=start, end_at=end, topic=topic, status=BOOKED
     )
-    session.add(item)
+    Sessions(session).add(item)
     settle(session)
     return item
 
 
 def reschedule(session, item, start, now):
     start = start.astimezone(UTC)
-    profile = get_profile(session, item.coach_id, lock=True)
+    profile = Profiles(session).get(item.coach_id, lock=True)
     _lock_learner(session, item.learner_id)
     session.refresh(item)
     if item.status != BOOKED:
@@ -129,5 +101,37 @@ def commit(session):
         raise Conflict(SLOT_TAKEN) from None
 
 
-def now_utc():
-    return datetime.now(UTC)
+def visible_session(sessions, session_id, user_id, is_admin, lock=False):
+    """The session, for its coach, its learner or an admin; to anyone else it does not exist (404)."""
+    item = sessions.get(session_id, lock=lock)
+    if item is None or not (is_admin or user_id in (str(item.coach_id), str(item.learner_id))):
+        raise NotFound("No such session")
+    return item
+
+
+def is_note_writer(item, user_id):
+    """Whether ``user_id`` is the session's coach (True) or its learner (False); nobody else reads notes."""
+    if user_id == str(item.coach_id):
+        return True
+    if user_id == str(item.learner_id):
+        return False
+    raise Forbidden("Notes are for the session's coach and learner only")
+
+
+def cancel(item, cancelled_by, reason, now, window_hours, is_admin):
+    """Cancel a booked session, by either side, up to ``window_hours`` before its start (admins: any time)."""
+    if item.status != BOOKED:
+        raise Conflict(f"The session is already {item.status}")
+    if not is_admin and as_utc(item.start_at) - now < timedelta(hours=window_hours):
+        raise Conflict(f"Sessions can only be cancelled up to {window_hours}h ahead")
+    item.status, item.cancel_reason, item.cancelled_by = CANCELLED, reason, cancelled_by
+    item.sequence += 1
+
+
+def complete(item, user_id, is_admin):
+    if not (is_admin or str(item.coach_id) == user_id):
+        raise Forbidden("Only the coach completes a session")
+    if item.status != BOOKED:
+        raise Conflict(f"The session is already {item.status}")
+    item.status = COMPLETED
+    item.sequence += 1

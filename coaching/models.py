@@ -6,21 +6,14 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from coaching.contracts import BOOKED
 from common.clock import utcnow
 from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
 
-BOOKED = "booked"
-CANCELLED = "cancelled"
-COMPLETED = "completed"
-STATUSES = (BOOKED, CANCELLED, COMPLETED)
-
-DAY_OFF = "off"
-EXTRA_HOURS = "extra"
-
 
 class Base(DeclarativeBase):
-    pass
+    """coaching's tables (the runtime settings' and the outbox's among them)."""
 
 
 settings_table(Base.metadata)

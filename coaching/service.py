@@ -1,50 +1,21 @@
 """The coaching service: coach profiles, availability, slots, sessions and notes. Entrypoints only."""
 
-from datetime import timedelta
-
-from sqlalchemy import func, or_, select
-
-from coaching import booking
-from coaching.models import (
-    BOOKED,
-    CANCELLED,
-    COMPLETED,
-    AvailabilityException,
-    Base,
-    CoachingSession,
-    CoachProfile,
-    SessionNote,
-    WeeklyWindow,
-)
-from coaching.schemas import (
-    AvailabilitySchema,
-    BookSchema,
-    CancelSchema,
-    CoachListSchema,
-    NoteSchema,
-    ProfileSchema,
-    RangeSchema,
-    RescheduleSchema,
-    SessionListSchema,
-    availability_view,
-    note_view,
-    profile_view,
-    session_title,
-    session_view,
-)
+from coaching import booking, contracts, profiles, views
+from coaching.models import Base, SessionNote
+from coaching.store import Availability, Notes, Profiles, Sessions
 from common import events, service_base
-from common.clock import as_utc, isoformat, utcnow
+from common.clock import isoformat, utcnow
 from common.context import Caller
+from common.contracts import accepts
 from common.events import DomainEvents
-from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from common.exceptions import Forbidden
 from common.ids import parse_uuid
-from common.pagination import offset_of, page_of
+from common.pagination import page_of
 from common.roles import ADMIN, COACH
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
-from common.sql import Database
+from common.stores import SqlStore
 from common.timers import ConfiguredTimer
-from common.validation import load
 
 SETTINGS = {
     "cancellation_window_hours": Setting(
@@ -56,7 +27,7 @@ SETTINGS = {
 class CoachingService(service_base.PlatformService):
     name = "coaching"
 
-    db = Database(Base)
+    store = SqlStore(Base, profiles=Profiles, availability=Availability, sessions=Sessions, notes=Notes)
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="sql")
     events = DomainEvents()
@@ -66,243 +37,128 @@ class CoachingService(service_base.PlatformService):
     # -- coach profiles ----------------------------------------------------
 
     @rpc
-    def list_coaches(self, **payload):
-        query = load(CoachListSchema(), payload)
-        rows = self.db.session.scalars(select(CoachProfile).order_by(CoachProfile.name, CoachProfile.user_id)).all()
-        # Tags are JSON lists; filtering them in Python keeps SQLite and PostgreSQL alike (coaches are few).
-        if query["expertise"]:
-            wanted = query["expertise"].lower()
-            rows = [row for row in rows if wanted in {tag.lower() for tag in row.expertise or []}]
-        if query["language"]:
-            wanted = query["language"].lower()
-            rows = [row for row in rows if wanted in {tag.lower() for tag in row.languages or []}]
-        start = offset_of(query["page"], query["page_size"])
-        items = [profile_view(row) for row in rows[start : start + query["page_size"]]]
-        return page_of(items, len(rows), query["page"], query["page_size"])
+    @accepts(contracts.CoachSearch)
+    def list_coaches(self, expertise, language, page, page_size):
+        return profiles.search(self.store.profiles, expertise, language, page, page_size, views.profile_view)
 
     @rpc
     def get_coach(self, coach_id):
-        return profile_view(booking.get_profile(self.db.session, parse_uuid(coach_id)))
+        return views.profile_view(self.store.profiles.get(parse_uuid(coach_id)))
 
     @rpc
-    def update_my_coach_profile(self, **payload):
+    @accepts(contracts.CoachProfileChanges, changes="changes")
+    def update_my_coach_profile(self, changes):
         user_id = self.caller.require_user()
         self.caller.require_role(COACH)
-        changes = load(ProfileSchema(), payload)
-        session = self.db.session
-        profile = session.get(CoachProfile, parse_uuid(user_id))
-        if profile is None:
-            account = self.users.get_account(user_id)
-            if account is None or COACH not in account.get("roles", []):
-                raise Forbidden("Only an existing user with the coach role has a coach profile")
-            profile = CoachProfile(user_id=parse_uuid(user_id), name=account.get("name"), expertise=[], languages=[])
-            session.add(profile)
-        for key, value in changes.items():
-            setattr(profile, key, value)
-        session.commit()
-        return profile_view(profile)
+        profile = profiles.update_own(self.store.profiles, parse_uuid(user_id), self.users.get_account, changes)
+        self.store.commit()
+        return views.profile_view(profile)
 
     # -- availability and slots --------------------------------------------
 
     @rpc
     def get_availability(self, coach_id):
-        session = self.db.session
-        profile = booking.get_profile(session, parse_uuid(coach_id))
-        return availability_view(profile, *booking.availability(session, profile.user_id))
+        profile = self.store.profiles.get(parse_uuid(coach_id))
+        return views.availability_view(profile, *self.store.availability.of(profile.user_id))
 
     @rpc
-    def set_availability(self, coach_id, **payload):
+    @accepts(contracts.NewAvailability)
+    def set_availability(self, coach_id, weekly, exceptions):
         self.caller.require_self_or_admin(coach_id)
-        data = load(AvailabilitySchema(), payload)
-        session = self.db.session
-        profile = booking.get_profile(session, parse_uuid(coach_id), lock=True)
-        for model in (WeeklyWindow, AvailabilityException):
-            for row in session.scalars(select(model).where(model.coach_id == profile.user_id)).all():
-                session.delete(row)
-        for window in data["weekly"]:
-            session.add(
-                WeeklyWindow(
-                    coach_id=profile.user_id,
-                    weekday=window["weekday"],
-                    start_time=window["start"],
-                    end_time=window["end"],
-                )
-            )
-        for item in data["exceptions"]:
-            session.add(
-                AvailabilityException(
-                    coach_id=profile.user_id,
-                    day=item["date"],
-                    kind=item["kind"],
-                    start_time=item["start"],
-                    end_time=item["end"],
-                )
-            )
-        session.commit()
-        return availability_view(profile, *booking.availability(session, profile.user_id))
+        profile = self.store.profiles.get(parse_uuid(coach_id), lock=True)
+        self.store.availability.replace(profile.user_id, weekly, exceptions)
+        self.store.commit()
+        return views.availability_view(profile, *self.store.availability.of(profile.user_id))
 
     @rpc
-    def list_slots(self, coach_id, **payload):
-        window = load(RangeSchema(), payload)
-        session = self.db.session
-        profile = booking.get_profile(session, parse_uuid(coach_id))
-        slots = booking.free_slots(session, profile, window["start"], window["end"], utcnow())
-        length = timedelta(minutes=profile.session_minutes)
-        return {
-            "coach_id": str(profile.user_id),
-            "timezone": profile.timezone,
-            "slots": [{"start": isoformat(slot), "end": isoformat(slot + length)} for slot in slots],
-        }
+    @accepts(contracts.SlotWindow)
+    def list_slots(self, coach_id, start, end):
+        profile = self.store.profiles.get(parse_uuid(coach_id))
+        return views.slots_view(profile, booking.free_slots(self.store.session, profile, start, end, utcnow()))
 
     # -- sessions ----------------------------------------------------------
 
-    def _session_for(self, session_id, lock=False):
-        query = select(CoachingSession).where(CoachingSession.id == parse_uuid(session_id))
-        if lock:
-            query = query.with_for_update()
-        item = self.db.session.scalars(query).first()
-        if item is None:
-            raise NotFound("No such session")
-        user_id = self.caller.user_id
-        if not (self.caller.is_admin or user_id in (str(item.coach_id), str(item.learner_id))):
-            raise NotFound("No such session")
-        return item
+    def _visible(self, session_id, lock=False):
+        item_id = parse_uuid(session_id, "session")
+        return booking.visible_session(self.store.sessions, item_id, self.caller.user_id, self.caller.is_admin, lock)
 
     def _publish(self, event_type, item, **metadata):
-        """Every coaching event: ``user_id`` is the learner; the metadata of docs/coaching-and-events.md."""
-        coach = self.db.session.get(CoachProfile, item.coach_id)
-        about = {
-            "session_id": str(item.id),
-            "coach_id": str(item.coach_id),
-            "learner_id": str(item.learner_id),
-            "coach_name": coach.name if coach is not None else None,
-            "starts_at": isoformat(item.start_at),
-            "ends_at": isoformat(item.end_at),
-            "title": session_title(item),
-            "topic": item.topic,
-        }
-        # Saved in the caller's transaction (the outbox): the caller commits after this.
+        """Every coaching event: ``user_id`` is the learner. Saved in the caller's transaction (the outbox)."""
+        about = views.session_about(item, self.store.profiles.find(item.coach_id))
         self.events(event_type, user_id=item.learner_id, **about, **metadata)
 
     @rpc
-    def book_session(self, **payload):
-        learner_id = self.caller.require_user()
-        data = load(BookSchema(), payload)
-        if str(data["coach_id"]) == learner_id:
-            raise ValidationError("Coaches do not book themselves", {"coach_id": ["is you"]})
-        item = booking.book(
-            self.db.session, data["coach_id"], parse_uuid(learner_id), data["start"], data["topic"], utcnow()
-        )
+    @accepts(contracts.BookSession)
+    def book_session(self, coach_id, start, topic=None):
+        learner_id = parse_uuid(self.caller.require_user())
+        item = booking.book(self.store.session, parse_uuid(coach_id, "coach"), learner_id, start, topic, utcnow())
         self._publish(events.SESSION_BOOKED, item)
-        booking.commit(self.db.session)
-        return session_view(item)
+        booking.commit(self.store.session)
+        return views.session_view(item)
 
     @rpc
-    def list_sessions(self, **payload):
+    @accepts(contracts.SessionSearch)
+    def list_sessions(self, status, role, start, end, page, page_size):
         user_id = parse_uuid(self.caller.require_user())
-        query = load(SessionListSchema(), payload)
-        mine = {
-            "learner": CoachingSession.learner_id == user_id,
-            "coach": CoachingSession.coach_id == user_id,
-        }
-        condition = mine[query["role"]] if query["role"] else or_(*mine.values())
-        statement = select(CoachingSession).where(condition)
-        if query["status"]:
-            statement = statement.where(CoachingSession.status == query["status"])
-        if query["start"]:
-            statement = statement.where(CoachingSession.end_at > query["start"])
-        if query["end"]:
-            statement = statement.where(CoachingSession.start_at < query["end"])
-        session = self.db.session
-        total = session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = session.scalars(
-            statement.order_by(CoachingSession.start_at, CoachingSession.id)
-            .offset(offset_of(query["page"], query["page_size"]))
-            .limit(query["page_size"])
-        ).all()
-        return page_of([session_view(row) for row in rows], total, query["page"], query["page_size"])
+        rows, total = self.store.sessions.search(user_id, role, status, start, end, page, page_size)
+        return page_of([views.session_view(row) for row in rows], total, page, page_size)
 
     @rpc
     def get_session(self, session_id):
         self.caller.require_user()
-        return session_view(self._session_for(session_id))
+        return views.session_view(self._visible(session_id))
 
     @rpc
-    def cancel_session(self, session_id, **payload):
+    @accepts(contracts.CancelSession)
+    def cancel_session(self, session_id, reason):
         user_id = self.caller.require_user()
-        data = load(CancelSchema(), payload)
-        item = self._session_for(session_id, lock=True)
-        if item.status != BOOKED:
-            raise Conflict(f"The session is already {item.status}")
-        window = timedelta(hours=self.settings["cancellation_window_hours"])
-        if not self.caller.is_admin and as_utc(item.start_at) - utcnow() < window:
-            raise Conflict(f"Sessions can only be cancelled up to {self.settings['cancellation_window_hours']}h ahead")
-        item.status = CANCELLED
-        item.cancel_reason = data["reason"]
-        item.cancelled_by = parse_uuid(user_id)
-        item.sequence += 1
+        item = self._visible(session_id, lock=True)
+        window = self.settings["cancellation_window_hours"]
+        booking.cancel(item, parse_uuid(user_id), reason, utcnow(), window, self.caller.is_admin)
         self._publish(events.SESSION_CANCELLED, item, reason=item.cancel_reason, cancelled_by=user_id)
-        self.db.session.commit()
-        return session_view(item)
+        self.store.commit()
+        return views.session_view(item)
 
     @rpc
-    def reschedule_session(self, session_id, **payload):
+    @accepts(contracts.RescheduleSession)
+    def reschedule_session(self, session_id, start):
         self.caller.require_user()
-        data = load(RescheduleSchema(), payload)
-        item = self._session_for(session_id)
-        previous = booking.reschedule(self.db.session, item, data["start"], utcnow())
+        item = self._visible(session_id)
+        previous = booking.reschedule(self.store.session, item, start, utcnow())
         self._publish(events.SESSION_RESCHEDULED, item, previous_start=isoformat(previous))
-        booking.commit(self.db.session)
-        return session_view(item)
+        booking.commit(self.store.session)
+        return views.session_view(item)
 
     @rpc
     def complete_session(self, session_id):
         user_id = self.caller.require_user()
-        item = self._session_for(session_id, lock=True)
-        if not (self.caller.is_admin or str(item.coach_id) == user_id):
-            raise Forbidden("Only the coach completes a session")
-        if item.status != BOOKED:
-            raise Conflict(f"The session is already {item.status}")
-        item.status = COMPLETED
-        item.sequence += 1
+        item = self._visible(session_id, lock=True)
+        booking.complete(item, user_id, self.caller.is_admin)
         self._publish(events.SESSION_COMPLETED, item)
-        self.db.session.commit()
-        return session_view(item)
+        self.store.commit()
+        return views.session_view(item)
 
     # -- notes -------------------------------------------------------------
 
-    def _note_party(self, session_id):
-        """The session and whether the caller is its coach; nobody but its two people reads notes."""
-        user_id = self.caller.require_user()
-        item = self._session_for(session_id)
-        if user_id == str(item.coach_id):
-            return item, True
-        if user_id == str(item.learner_id):
-            return item, False
-        raise Forbidden("Notes are for the session's coach and learner only")
-
     @rpc
     def list_notes(self, session_id):
-        item, is_coach = self._note_party(session_id)
-        query = select(SessionNote).where(SessionNote.session_id == item.id)
-        if not is_coach:
-            query = query.where(SessionNote.shared.is_(True))
-        rows = self.db.session.scalars(query.order_by(SessionNote.created_at, SessionNote.id)).all()
-        return {"items": [note_view(row) for row in rows]}
+        user_id = self.caller.require_user()
+        item = self._visible(session_id)
+        shared_only = not booking.is_note_writer(item, user_id)
+        return {"items": [views.note_view(row) for row in self.store.notes.of_session(item.id, shared_only)]}
 
     @rpc
-    def add_note(self, session_id, **payload):
-        item, is_coach = self._note_party(session_id)
-        if not is_coach:
+    @accepts(contracts.AddNote)
+    def add_note(self, session_id, body, shared):
+        user_id = self.caller.require_user()
+        item = self._visible(session_id)
+        if not booking.is_note_writer(item, user_id):
             raise Forbidden("Only the coach writes session notes")
-        data = load(NoteSchema(), payload)
-        note = SessionNote(session_id=item.id, author_id=item.coach_id, body=data["body"], shared=data["shared"])
-        self.db.session.add(note)
-        self.db.session.flush()
+        note = self.store.notes.add(SessionNote(session_id=item.id, author_id=item.coach_id, body=body, shared=shared))
         if note.shared:
             self._publish(events.NOTE_SHARED, item, note_id=str(note.id))
-        self.db.session.commit()
-        return note_view(note)
+        self.store.commit()
+        return views.note_view(note)
 
     # -- internal and admin ------------------------------------------------
 
@@ -314,23 +170,13 @@ class CoachingService(service_base.PlatformService):
     @rpc
     def sessions_for_calendar(self, user_id):
         """Internal (events' calendar feed): every session of a user, as learner or coach, any status."""
-        uid = parse_uuid(user_id)
-        rows = self.db.session.scalars(
-            select(CoachingSession)
-            .where(or_(CoachingSession.learner_id == uid, CoachingSession.coach_id == uid))
-            .order_by(CoachingSession.start_at)
-        ).all()
-        return [session_view(row) for row in rows]
+        return [views.session_view(row) for row in self.store.sessions.of_user(parse_uuid(user_id))]
 
     @rpc
     def stats(self):
         self.caller.require_role(ADMIN)
-        session = self.db.session
-        by_status = dict(
-            session.execute(select(CoachingSession.status, func.count()).group_by(CoachingSession.status)).all()
-        )
         return {
             "generated_at": isoformat(utcnow()),
-            "coaches": session.scalar(select(func.count()).select_from(CoachProfile)),
-            "sessions": {status: by_status.get(status, 0) for status in (BOOKED, CANCELLED, COMPLETED)},
+            "coaches": self.store.profiles.count(),
+            "sessions": self.store.sessions.count_by_status(),
         }

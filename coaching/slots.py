@@ -11,7 +11,7 @@ window over the repeated hour lasts an hour longer in real time.
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from coaching.models import DAY_OFF, EXTRA_HOURS
+from coaching.contracts import DAY_OFF, EXTRA_HOURS
 
 
 def _local_instant(day, wall, zone):

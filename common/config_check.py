@@ -282,3 +282,18 @@ def check_broker(config, timeout=5):
         ) from None
     finally:
         connection.release()
+
+
+def ready_to_start(config, seeds_admin=True):
+    """The checks every start runs, in order: settings, logging, default credentials, the broker.
+
+    ``seeds_admin``: this start creates the first admin, so its default password is refused outside embedded mode."""
+    import logging.config
+
+    check_config(config)
+    logging.config.dictConfig(config["LOGGING"])
+    warn_about_default_credentials(config)
+    if seeds_admin:
+        refuse_default_admin_password(config)
+    check_broker(config)
+    return config

@@ -33,6 +33,18 @@ DOMAIN_EVENTS = prometheus_client.Counter(
     ["service", "event_type"],
 )
 
+# The gateway's, by route template (gateway/access.py).
+HTTP_REQUESTS = prometheus_client.Counter(
+    "lnd_http_requests_total", "HTTP requests, by method, route template and status", ["method", "route", "status"]
+)
+HTTP_SECONDS = prometheus_client.Histogram(
+    "lnd_http_request_seconds",
+    "HTTP request latency, by method and route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+HTTP_IN_FLIGHT = prometheus_client.Gauge("lnd_http_requests_in_flight", "HTTP requests being answered")
+
 _exposed_ports = set()
 
 

@@ -40,13 +40,18 @@ class PlatformService:
         return health_checks.report(self.name, VERSION, checks)
 
     def store_checks(self):
-        """The service's own store, ``db``: a SQL database (nameko-sqlalchemy) or a MongoDB database."""
-        provider = getattr(type(self), "db", None)
-        if provider is None:
+        """The service's own store, ``store`` (its repositories, common/stores.py) or ``db``: a SQL database
+        (nameko-sqlalchemy) or a MongoDB database."""
+        if hasattr(type(self), "store"):
+            provider, connection = type(self).store, self.store.session  # the worker's session or database
+        elif hasattr(type(self), "db"):
+            provider = type(self).db
+            connection = self.db if isinstance(provider, MongoDatabase) else self.db.session
+        else:
             return {}
         if isinstance(provider, MongoDatabase):
-            return {"mongodb": health_checks.check(health_checks.mongo_probe(self.db))}
-        return {"database": health_checks.check(health_checks.sql_probe(self.db.session))}
+            return {"mongodb": health_checks.check(health_checks.mongo_probe(connection))}
+        return {"database": health_checks.check(health_checks.sql_probe(connection))}
 
     @rpc
     def list_settings(self):

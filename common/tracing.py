@@ -2,8 +2,9 @@
 
 Every worker (the gateway's HTTP request, an RPC, an event handler, a timer run) is a span. Its W3C
 ``traceparent`` is written into the worker's context data, which Nameko sends with every RPC and event the
-worker makes, so the next service's span is its child: gateway request -> RPC -> handler -> SQL statement
-(SQLAlchemy's instrumentation, on the service's engine). Without an endpoint nothing is recorded.
+worker makes, so the next service's span is its child: gateway request -> RPC -> handler -> store call (each SQL
+statement, by SQLAlchemy's instrumentation on the service's engine; each MongoDB operation, by the service's
+``MongoDatabase``, see common/mongo.py). Without an endpoint nothing is recorded.
 """
 
 import threading
@@ -16,6 +17,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from common.exceptions import DomainError
+from common.mongo import MongoDatabase
 
 TRACEPARENT_KEY = "traceparent"
 
@@ -71,6 +73,10 @@ class WorkerTracing(DependencyProvider):
             # The instrumentation declares SQLAlchemy < 2.1; the engine events it uses are unchanged in 2.1
             # (tests/e2e/test_tracing.py checks the statement spans).
             SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=self.provider, skip_dep_check=True)
+        # The service's MongoDB database: each operation a worker makes on it becomes a span.
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, MongoDatabase):
+                dependency.tracer = self.provider.get_tracer("common.mongo")
 
     def stop(self):
         if self.provider is not None:

@@ -15,14 +15,15 @@ from sqlalchemy import func, select
 
 from common.clock import as_utc, isoformat
 from common.exceptions import Conflict
-from events.models import CANCELLED, REGISTERED, WAITLISTED, WITHDRAWN, Registration
+from events.contracts import CANCELLED, REGISTERED, WAITLISTED
+from events.models import Registration
 
 NOT_REGISTERED = "not_registered"
 # Fixed for life: EVENT_ATTENDED of one registration always has the same event_id.
 ATTENDED_NAMESPACE = uuid.UUID("6f1c3c0e-52d4-4c55-9c84-0d7a4a0f6f31")
 REASONS = {
     WAITLISTED: "is on the waitlist",
-    WITHDRAWN: "cancelled their registration",
+    CANCELLED: "cancelled their registration",
     NOT_REGISTERED: "is not registered",
 }
 
@@ -30,6 +31,17 @@ REASONS = {
 def occurrence_id(registration_id):
     """The ``event_id`` of the one EVENT_ATTENDED a registration ever gets."""
     return uuid.uuid5(ATTENDED_NAMESPACE, f"attended:{registration_id}").hex
+
+
+def attended_metadata(registration):
+    """What EVENT_ATTENDED of a registration says besides the event: who, its fixed envelope id, when, marked by."""
+    return {
+        "user_id": registration.user_id,
+        "envelope_id": occurrence_id(registration.id),
+        "registration_id": str(registration.id),
+        "attended_at": isoformat(registration.attended_at),
+        "marked_by": str(registration.attended_by),
+    }
 
 
 def unique(user_ids):

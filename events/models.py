@@ -9,19 +9,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from common.clock import utcnow
 from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
-
-ONLINE = "online"
-IN_PERSON = "in_person"
-SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
-
-REGISTERED = "registered"
-WAITLISTED = "waitlisted"
-WITHDRAWN = "cancelled"
+from events.contracts import SCHEDULED
 
 
 class Base(DeclarativeBase):
-    pass
+    """events' tables (the runtime settings' and the outbox's among them)."""
 
 
 settings_table(Base.metadata)

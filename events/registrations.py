@@ -9,14 +9,13 @@ from sqlalchemy import func, select
 
 from common.clock import as_utc
 from common.exceptions import Conflict, NotFound
-from events.models import CANCELLED, REGISTERED, WAITLISTED, WITHDRAWN, Event, Registration
+from events.contracts import CANCELLED, REGISTERED, WAITLISTED
+from events.models import Registration
+from events.store import Events
 
 
 def lock_event(session, event_id):
-    event = session.scalars(select(Event).where(Event.id == event_id).with_for_update()).first()
-    if event is None:
-        raise NotFound("No such event")
-    return event
+    return Events(session).get(event_id, lock=True)
 
 
 def registered_count(session, event_id):
@@ -35,7 +34,7 @@ def register(session, event_id, user_id, now):
     existing = session.scalars(
         select(Registration).where(Registration.event_id == event.id, Registration.user_id == user_id)
     ).first()
-    if existing is not None and existing.status != WITHDRAWN:
+    if existing is not None and existing.status != CANCELLED:
         return event, existing, False
     status = REGISTERED if registered_count(session, event.id) < event.capacity else WAITLISTED
     position = (
@@ -77,14 +76,14 @@ def withdraw(session, event_id, user_id, now):
     event = lock_event(session, event_id)
     registration = session.scalars(
         select(Registration).where(
-            Registration.event_id == event.id, Registration.user_id == user_id, Registration.status != WITHDRAWN
+            Registration.event_id == event.id, Registration.user_id == user_id, Registration.status != CANCELLED
         )
     ).first()
     if registration is None:
         raise NotFound("You are not registered for this event")
     if registration.attended_at is not None:
         raise Conflict("You were checked in as attended; the registration can no longer be cancelled")
-    registration.status = WITHDRAWN
+    registration.status = CANCELLED
     registration.changes += 1
     session.flush()
     return event, registration, promote(session, event, now)

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from events.models import REGISTERED, SCHEDULED, Event, Registration
+from events.contracts import REGISTERED, SCHEDULED
+from events.models import Event, Registration
 
 
 def due(session, now, lead_minutes):

@@ -114,7 +114,7 @@ def build_spec(routes):
     for route in routes:
         path = PATH_ARG.sub(r"{\1}", route.path)
         operation = {
-            "tags": [route.tag],
+            "tags": [route.service],  # one group per service (admin routes under the service that answers them)
             "summary": route.summary,
             "operationId": operation_ids[route],
             "responses": {

@@ -6,8 +6,11 @@
     python scripts/local_platform.py shell   # `nameko shell` on the platform's broker, once it is sure one is there
 
 `make up`, `make down` and `make shell` (an operator's `nameko shell` on the same broker) call it. Logs go to
-var/platform/<service>.log. MongoDB is in-process (mongomock) unless MONGO_URI names a server, so the
-MongoDB services start afresh each time; Redis is used when REDIS_URL is set.
+var/platform/<service>.log. Each process serves its Prometheus metrics on its own port, METRICS_BASE_PORT (9100)
+plus its place in SERVICES: auth 9100, users 9101, training 9102, coaching 9103, events 9104, notifications 9105,
+engagement 9106, gateway 9107 (METRICS_BASE_PORT=0 turns them off; docs/operations.md). MongoDB is in-process
+(mongomock) unless MONGO_URI names a server, so the MongoDB services start afresh each time; Redis is used when
+REDIS_URL is set.
 """
 
 import argparse
@@ -33,6 +36,7 @@ DEFAULTS = {
     "PG_SERVER_URL": "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432",
     "WEB_SERVER_ADDRESS": "127.0.0.1:8000",
     "MONGO_URI": "mongomock://local",
+    "METRICS_BASE_PORT": "9100",
 }
 
 
@@ -58,6 +62,21 @@ def prepare_databases(pg_server_url):
         upgrade(service, url)
 
 
+def metrics_port(service, base_port):
+    """The port of ``service``'s metrics: one per process, so that Prometheus scrapes each one (0: off)."""
+    base_port = int(base_port or 0)
+    return base_port + SERVICES.index(service) if base_port else 0
+
+
+def service_env(service, platform_env, base_port):
+    """The environment of ``service``'s process: the platform's, and its own metrics port."""
+    return {**platform_env, "METRICS_PORT": str(metrics_port(service, base_port))}
+
+
+def service_command(service):
+    return [sys.executable, "-m", "common.run", "--config", "config.yaml", f"{service}.service"]
+
+
 def pid_file(service):
     return STATE / f"{service}.pid"
 
@@ -78,21 +97,23 @@ def up():
         sys.exit("The platform is already running here: `make down` first (or `make status`).")
     print("Migrating the databases...", flush=True)
     prepare_databases(config["PG_SERVER_URL"])
-    env = {**os.environ, **{k: v for k, v in config.items() if k != "PG_SERVER_URL"}}
+    platform_keys = ("PG_SERVER_URL", "METRICS_BASE_PORT")
+    env = {**os.environ, **{k: v for k, v in config.items() if k not in platform_keys}}
     env.update({f"{service.upper()}_DB_URI": url for service, url in database_urls(config["PG_SERVER_URL"]).items()})
-    python = sys.executable
     for service in SERVICES:
         with open(STATE / f"{service}.log", "a") as log:
             process = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
-                [python, "-m", "common.run", "--config", "config.yaml", f"{service}.service"],
+                service_command(service),
                 cwd=ROOT,
-                env=env,
+                env=service_env(service, env, config["METRICS_BASE_PORT"]),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         pid_file(service).write_text(str(process.pid))
-        print(f"  started {service} (pid {process.pid}, log var/platform/{service}.log)", flush=True)
+        port = metrics_port(service, config["METRICS_BASE_PORT"])
+        metrics = f", metrics on :{port}/metrics" if port else ""
+        print(f"  started {service} (pid {process.pid}, log var/platform/{service}.log{metrics})", flush=True)
     url = f"http://{config['WEB_SERVER_ADDRESS']}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -129,9 +150,12 @@ def down():
 
 
 def status():
+    base_port = settings()["METRICS_BASE_PORT"]
     for service in SERVICES:
         pid = running(service)
-        print(f"{service:<14} {f'running (pid {pid})' if pid else 'stopped'}")
+        port = metrics_port(service, base_port)
+        metrics = f"  metrics :{port}" if pid and port else ""
+        print(f"{service:<14} {f'running (pid {pid})' if pid else 'stopped'}{metrics}")
 
 
 def shell():

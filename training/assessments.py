@@ -15,8 +15,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common.clock import as_utc, isoformat, utcnow
-from common.exceptions import Conflict, NotFound, ValidationError
-from training import scoring
+from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from training import courses, enrollments, scoring
 from training.store import ASSESSMENTS, ATTEMPTS, new_id
 
 # Network slack before a submission counts as overdue.
@@ -80,6 +80,16 @@ def find(db, assessment_id):
     if assessment is None:
         raise NotFound("No such assessment")
     return assessment
+
+
+def for_learner(db, caller, assessment_id):
+    """(user id, assessment, course) for a learner enrolled in the assessment's course."""
+    user_id = caller.require_user()
+    assessment = find(db, assessment_id)
+    course = courses.visible(db, caller, assessment["course_id"])
+    if enrollments.find(db, user_id, course["_id"]) is None:
+        raise Forbidden("Enroll in the course to take its assessments")
+    return user_id, assessment, course
 
 
 ANSWER_KEYS = ("correct_option_ids", "correct", "accepted_answers", "answer", "tolerance", "explanation")

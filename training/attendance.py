@@ -1,4 +1,4 @@
-"""Seed 003's daily attendance, derived from the day's watch time.
+"""Daily attendance, derived from the day's watch time.
 
 A day is ``present`` when the learner's total watch time that day (all
 videos) reaches the runtime setting ``training.attendance_min_seconds``.

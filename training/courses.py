@@ -12,19 +12,14 @@ import pymongo
 
 from common.clock import isoformat, utcnow
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
-from common.roles import ADMIN, INSTRUCTOR
-from training.schemas import VIDEO_TYPES
+from common.roles import INSTRUCTOR
+from training.contracts import DRAFT, PUBLISHED, VIDEO_TYPES
 from training.store import COURSES, ENROLLMENTS, new_id
+from training.watchtime import hhmmss
 
-DRAFT = "draft"
-PUBLISHED = "published"
 EDIT_RETRIES = 5
 MAX_COURSE_BYTES = 12 * 1024 * 1024
 HIDDEN_LESSON_FIELDS = ("content", "media_url", "youtube_id")
-
-
-def is_staff(caller):
-    return caller.has_any_role(INSTRUCTOR, ADMIN)
 
 
 def new_lesson(data):
@@ -254,5 +249,40 @@ def listing(db, caller, query, offset, limit):
     return [course_view(course, with_modules=False) for course in cursor.skip(offset).limit(limit)], total
 
 
-def video_lessons(course):
-    return [lesson for lesson in all_lessons(course) if lesson.get("type") in VIDEO_TYPES]
+# -- what a reader sees -------------------------------------------------------------
+
+
+def reader_view(db, caller, course_id):
+    """The course as the caller may read it, with whether they are enrolled."""
+    course = visible(db, caller, course_id)
+    view = course_view(course, show_content=can_read_lessons(db, caller, course))
+    view["enrolled"] = is_enrolled(db, caller.user_id, course["_id"])
+    return view
+
+
+def lessons_of(db, caller, course_id):
+    course = visible(db, caller, course_id)
+    show = can_read_lessons(db, caller, course)
+    return [
+        dict(lesson_view(lesson, show), module_id=module["id"], module_title=module["title"])
+        for module in course["modules"]
+        for lesson in module["lessons"]
+    ]
+
+
+def videos_of(db, caller, course_id):
+    """The course's video lessons, with the names clients of the videos routes read."""
+    course = visible(db, caller, course_id)
+    show = can_read_lessons(db, caller, course)
+    videos = []
+    for module in course["modules"]:
+        for lesson in module["lessons"]:
+            if lesson.get("type") in VIDEO_TYPES:
+                view = lesson_view(lesson, show)
+                view.update(
+                    module_id=module["id"],
+                    video_link=view.get("media_url"),
+                    duration=hhmmss(lesson.get("duration_seconds") or 0),
+                )
+                videos.append(view)
+    return videos

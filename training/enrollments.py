@@ -6,6 +6,7 @@ from datetime import timedelta
 import pymongo
 from pymongo.errors import DuplicateKeyError
 
+from common import events
 from common.clock import as_utc, isoformat, utcnow
 from common.exceptions import NotFound, ValidationError
 from training import courses
@@ -100,3 +101,42 @@ def mine(db, user_id, offset, limit):
     )
     by_id = {course["_id"]: course for course in db[COURSES].find({"_id": {"$in": [row["course_id"] for row in rows]}})}
     return [view(row, by_id.get(row["course_id"])) for row in rows], total
+
+
+# -- the learner's flows --------------------------------------------------------------
+
+
+def join(db, announce, caller, course_id):
+    """Enroll the caller; enrolling again answers the existing enrollment."""
+    user_id = caller.require_user()
+    course = courses.visible(db, caller, course_id)
+    enrollment, created = enroll(db, user_id, course)
+    if created or recently_enrolled(enrollment):
+        # A retry that finds the enrollment saves its outbox entry again (a no-op when it is there): an
+        # enrollment whose first request died before saving its event still gets it.
+        announce(
+            events.COURSE_ENROLLED,
+            user_id=user_id,
+            course_id=course["_id"],
+            envelope_id=enrolled_event_id(enrollment),
+            title=course["title"],
+        )
+    return dict(view(enrollment), created=created, enrolled=True)
+
+
+def leave(db, announce, caller, course_id):
+    user_id = caller.require_user()
+    course = courses.find(db, course_id)
+    if not unenroll(db, user_id, course["_id"]):
+        raise NotFound("You are not enrolled in this course")
+    announce(events.COURSE_UNENROLLED, user_id=user_id, course_id=course["_id"])
+    return {"enrolled": False, "course_id": course["_id"]}
+
+
+def status(db, caller, course_id):
+    user_id = caller.require_user()
+    course = courses.visible(db, caller, course_id)
+    enrollment = find(db, user_id, course["_id"])
+    if enrollment is None:
+        return {"enrolled": False, "course_id": course["_id"]}
+    return dict(view(enrollment), enrolled=True)

@@ -15,8 +15,6 @@ import re
 import uuid
 from pathlib import PurePosixPath
 
-from marshmallow import Schema, fields, validate
-
 from common.clock import isoformat
 from common.exceptions import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationError
 
@@ -55,18 +53,6 @@ TOKEN_FORMAT = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
 
 
 # -- validation ---------------------------------------------------------------
-
-
-class UploadRequestSchema(Schema):
-    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    content_type = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    size = fields.Integer(required=True, strict=True)
-    public = fields.Boolean(load_default=False)
-
-
-class MediaUpdateSchema(Schema):
-    filename = fields.String(validate=validate.Length(min=1, max=255))
-    public = fields.Boolean()
 
 
 def allowed_content_type(value):
@@ -241,12 +227,6 @@ def verify_token(secret, purpose, media_id, token, now_epoch):
     if now_epoch >= expires:
         raise Forbidden("The media link has expired", {"expired_at": expires})
     return expires
-
-
-class MediaListSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    owner_id = fields.String(validate=validate.Length(min=1, max=64))
 
 
 def require_local_storage(kind):

@@ -1,13 +1,19 @@
-"""The training service's MongoDB collections and their indexes.
+"""The training service's MongoDB collections, their indexes, and the repositories the worker gets.
 
 Identity that matters is settled by unique indexes, so concurrent requests
 cannot make two enrollments, two attempts with one number, two watch records
 for one day or two certificates for one learner and course.
+
+The repositories (``self.store.<name>``, from ``common.stores.MongoStore``)
+hold the queries entrypoints need on their own; the flows of the domain
+modules take the worker's database (``self.store.session``).
 """
 
 import uuid
 
 import pymongo
+
+from training import media
 
 COURSES = "courses"
 ENROLLMENTS = "enrollments"
@@ -37,3 +43,79 @@ def ensure_indexes(db):
         unique=True,
     )
     db[CERTIFICATES].create_index([("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING)], unique=True)
+
+
+class Repository:
+    """One collection of the worker's database."""
+
+    name = None
+
+    def __init__(self, database):
+        self.collection = database[self.name]
+
+    def count(self, **criteria):
+        return self.collection.count_documents(criteria)
+
+
+class Courses(Repository):
+    name = COURSES
+
+
+class Enrollments(Repository):
+    name = ENROLLMENTS
+
+
+class Assessments(Repository):
+    name = ASSESSMENTS
+
+    def of_course(self, course_id):
+        return list(self.collection.find({"course_id": course_id}).sort("created_at", 1))
+
+    def delete(self, assessment_id):
+        self.collection.delete_one({"_id": assessment_id})
+
+
+class Attempts(Repository):
+    name = ATTEMPTS
+
+
+class Certificates(Repository):
+    name = CERTIFICATES
+
+
+class MediaItems(Repository):
+    """Media metadata; the bytes are in the storage backend (``training/media_storage.py``)."""
+
+    name = media.COLLECTION
+
+    def add(self, doc):
+        self.collection.insert_one(doc)
+        return doc
+
+    def get(self, media_id):
+        return media.find_media(self.collection, media_id)
+
+    def mark_uploaded(self, media_id, size, now, only_once=False):
+        return media.mark_uploaded(self.collection, media_id, size, now, only_once=only_once)
+
+    def page(self, criteria, offset, limit):
+        cursor = self.collection.find(criteria).sort([("created_at", -1), ("_id", 1)]).skip(offset)
+        return list(cursor.limit(limit)), self.collection.count_documents(criteria)
+
+    def change(self, media_id, changes):
+        if changes:
+            self.collection.update_one({"_id": media_id}, {"$set": changes})
+        return self.get(media_id)
+
+    def delete(self, media_id):
+        self.collection.delete_one({"_id": media_id})
+
+
+REPOSITORIES = {
+    "courses": Courses,
+    "enrollments": Enrollments,
+    "assessments": Assessments,
+    "attempts": Attempts,
+    "certificates": Certificates,
+    "media": MediaItems,
+}

@@ -1,4 +1,4 @@
-"""Seed 003's play/pause watch time, accumulated per learner, video and day.
+"""Play/pause watch time, accumulated per learner, video and day.
 
 A play opens a session (``start_time``); a pause closes the open session
 (``end_time``, ``watchtime_seconds``) and adds its length to the day's total.

@@ -1,8 +1,7 @@
 """Routes of the coaching service."""
 
+from coaching import contracts
 from gateway.routes.table import AUTHENTICATED, Route
-from gateway.schemas import coaching as s
-from gateway.schemas import responses_coaching as r
 
 COACH_ONLY = frozenset({"coach"})
 COACH_OR_ADMIN = frozenset({"coach", "admin"})
@@ -13,9 +12,9 @@ ROUTES = [
         "/coaching/coaches",
         "coaching",
         "list_coaches",
-        query=s.CoachQuery,
+        query=contracts.CoachSearch,
         summary="Find coaches",
-        response=r.Coach,
+        response=contracts.Coach,
         paginated=True,
     ),
     Route(
@@ -24,18 +23,20 @@ ROUTES = [
         "coaching",
         "update_my_coach_profile",
         COACH_ONLY,
-        body=s.CoachProfileBody,
+        body=contracts.CoachProfileChanges,
         summary="Create or change my coach profile",
-        response=r.Coach,
+        response=contracts.Coach,
     ),
-    Route("GET", "/coaching/coaches/<coach_id>", "coaching", "get_coach", summary="One coach", response=r.Coach),
+    Route(
+        "GET", "/coaching/coaches/<coach_id>", "coaching", "get_coach", summary="One coach", response=contracts.Coach
+    ),
     Route(
         "GET",
         "/coaching/coaches/<coach_id>/availability",
         "coaching",
         "get_availability",
         summary="Weekly hours",
-        response=r.Availability,
+        response=contracts.Availability,
     ),
     Route(
         "PUT",
@@ -43,18 +44,18 @@ ROUTES = [
         "coaching",
         "set_availability",
         COACH_OR_ADMIN,
-        body=s.AvailabilityBody,
+        body=contracts.NewAvailability,
         summary="Replace weekly windows and dated exceptions (coach's time zone)",
-        response=r.Availability,
+        response=contracts.Availability,
     ),
     Route(
         "GET",
         "/coaching/coaches/<coach_id>/slots",
         "coaching",
         "list_slots",
-        query=s.SlotQuery,
+        query=contracts.SlotWindow,
         summary="Bookable slots in UTC between from and to",
-        response=r.Slots,
+        response=contracts.Slots,
     ),
     Route(
         "POST",
@@ -62,19 +63,19 @@ ROUTES = [
         "coaching",
         "book_session",
         AUTHENTICATED,
-        body=s.BookBody,
+        body=contracts.BookSession,
         status=201,
         summary="Book a slot",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
     ),
     Route(
         "GET",
         "/coaching/sessions",
         "coaching",
         "list_sessions",
-        query=s.SessionQuery,
+        query=contracts.SessionSearch,
         summary="My sessions",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
         paginated=True,
     ),
     Route(
@@ -83,25 +84,25 @@ ROUTES = [
         "coaching",
         "get_session",
         summary="One of my sessions",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
     ),
     Route(
         "POST",
         "/coaching/sessions/<session_id>/cancel",
         "coaching",
         "cancel_session",
-        body=s.CancelBody,
+        body=contracts.CancelSession,
         summary="Cancel (either side, with a reason)",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
     ),
     Route(
         "POST",
         "/coaching/sessions/<session_id>/reschedule",
         "coaching",
         "reschedule_session",
-        body=s.RescheduleBody,
+        body=contracts.RescheduleSession,
         summary="Move to another free slot",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
     ),
     Route(
         "POST",
@@ -110,7 +111,7 @@ ROUTES = [
         "complete_session",
         COACH_OR_ADMIN,
         summary="Mark completed (coach)",
-        response=r.CoachingSession,
+        response=contracts.CoachingSession,
     ),
     Route(
         "GET",
@@ -118,7 +119,7 @@ ROUTES = [
         "coaching",
         "list_notes",
         summary="Session notes",
-        response=r.SessionNotes,
+        response=contracts.SessionNotes,
     ),
     Route(
         "POST",
@@ -126,9 +127,9 @@ ROUTES = [
         "coaching",
         "add_note",
         COACH_ONLY,
-        body=s.NoteBody,
+        body=contracts.AddNote,
         status=201,
         summary="Add a note (coach; private or shared)",
-        response=r.SessionNote,
+        response=contracts.SessionNote,
     ),
 ]

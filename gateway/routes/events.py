@@ -1,8 +1,7 @@
 """Routes of the events service."""
 
+from events import contracts
 from gateway.routes.table import PUBLIC, Route
-from gateway.schemas import events as s
-from gateway.schemas import responses_events as r
 
 ORGANISERS = frozenset({"instructor", "coach", "admin"})
 
@@ -13,9 +12,9 @@ ROUTES = [
         "events",
         "list_events",
         PUBLIC,
-        query=s.EventQuery,
+        query=contracts.EventSearch,
         summary="Upcoming or past events",
-        response=r.Event,
+        response=contracts.Event,
         paginated=True,
     ),
     Route(
@@ -24,10 +23,10 @@ ROUTES = [
         "events",
         "create_event",
         ORGANISERS,
-        body=s.EventBody,
+        body=contracts.NewEvent,
         status=201,
         summary="Create an event",
-        response=r.Event,
+        response=contracts.Event,
     ),
     Route(
         "GET",
@@ -35,7 +34,7 @@ ROUTES = [
         "events",
         "my_registrations",
         summary="My registrations",
-        response=r.MyRegistrations,
+        response=contracts.MyRegistrations,
     ),
     Route(
         "POST",
@@ -44,7 +43,7 @@ ROUTES = [
         "rotate_calendar_token",
         status=201,
         summary="Create or rotate my secret calendar feed URL",
-        response=r.CalendarToken,
+        response=contracts.CalendarToken,
     ),
     Route(
         "DELETE",
@@ -52,7 +51,7 @@ ROUTES = [
         "events",
         "revoke_calendar_token",
         summary="Revoke my calendar feed URL",
-        response=r.CalendarTokenRevoked,
+        response=contracts.CalendarTokenRevoked,
     ),
     Route(
         "GET",
@@ -63,16 +62,16 @@ ROUTES = [
         file=True,
         summary="My events and coaching sessions as iCalendar (the secret URL is the credential)",
     ),
-    Route("GET", "/events/<event_id>", "events", "get_event", PUBLIC, summary="One event", response=r.Event),
+    Route("GET", "/events/<event_id>", "events", "get_event", PUBLIC, summary="One event", response=contracts.Event),
     Route(
         "PUT",
         "/events/<event_id>",
         "events",
         "update_event",
         ORGANISERS,
-        body=s.EventUpdateBody,
+        body=contracts.EventChanges,
         summary="Change an event (organiser or admin)",
-        response=r.Event,
+        response=contracts.Event,
     ),
     Route(
         "DELETE",
@@ -81,7 +80,7 @@ ROUTES = [
         "cancel_event",
         ORGANISERS,
         summary="Cancel an event",
-        response=r.Event,
+        response=contracts.Event,
     ),
     Route(
         "POST",
@@ -89,7 +88,7 @@ ROUTES = [
         "events",
         "register",
         summary="Register (or join the waitlist)",
-        response=r.EventRegistration,
+        response=contracts.EventRegistration,
     ),
     Route(
         "DELETE",
@@ -97,7 +96,7 @@ ROUTES = [
         "events",
         "unregister",
         summary="Cancel my registration",
-        response=r.Unregistered,
+        response=contracts.Unregistered,
     ),
     Route(
         "GET",
@@ -106,7 +105,7 @@ ROUTES = [
         "list_registrations",
         ORGANISERS,
         summary="Registrations, waitlist and attendance (organiser or admin)",
-        response=r.RegistrationList,
+        response=contracts.RegistrationList,
     ),
     Route(
         "POST",
@@ -114,9 +113,9 @@ ROUTES = [
         "events",
         "mark_attendance",
         ORGANISERS,
-        body=s.AttendanceBody,
+        body=contracts.MarkAttendance,
         summary="Check registered attendees in once the event has started (organiser or admin)",
-        response=r.AttendanceMarked,
+        response=contracts.AttendanceMarked,
     ),
     Route(
         "GET",

@@ -1,8 +1,7 @@
 """Routes of the training service."""
 
 from gateway.routes.table import ADMIN_ONLY, PUBLIC, Route
-from gateway.schemas import responses_training as r
-from gateway.schemas import training as s
+from training import contracts
 
 STAFF = frozenset({"instructor", "admin"})
 
@@ -14,9 +13,9 @@ ROUTES = [
         "training",
         "list_courses",
         PUBLIC,
-        query=s.CourseQuery,
+        query=contracts.CourseSearch,
         summary="Search courses",
-        response=r.Course,
+        response=contracts.Course,
         paginated=True,
     ),
     Route(
@@ -25,10 +24,10 @@ ROUTES = [
         "training",
         "create_course",
         STAFF,
-        body=s.CourseBody,
+        body=contracts.NewCourse,
         status=201,
         summary="Create a draft course with modules and lessons",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "GET",
@@ -37,7 +36,7 @@ ROUTES = [
         "get_course",
         PUBLIC,
         summary="One course",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "PUT",
@@ -45,9 +44,9 @@ ROUTES = [
         "training",
         "update_course",
         STAFF,
-        body=s.CourseUpdateBody,
+        body=contracts.CourseChanges,
         summary="Change a course's fields",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "DELETE",
@@ -56,7 +55,7 @@ ROUTES = [
         "delete_course",
         STAFF,
         summary="Delete a course",
-        response=r.Deleted,
+        response=contracts.Deleted,
     ),
     Route(
         "POST",
@@ -65,7 +64,7 @@ ROUTES = [
         "publish_course",
         STAFF,
         summary="Publish",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "POST",
@@ -74,7 +73,7 @@ ROUTES = [
         "unpublish_course",
         STAFF,
         summary="Back to draft",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "GET",
@@ -83,7 +82,7 @@ ROUTES = [
         "list_lessons",
         PUBLIC,
         summary="A course's lessons",
-        response=r.CourseLesson,
+        response=contracts.CourseLesson,
         many=True,
     ),
     Route(
@@ -92,10 +91,10 @@ ROUTES = [
         "training",
         "add_module",
         STAFF,
-        body=s.ModuleBody,
+        body=contracts.NewModule,
         status=201,
         summary="Add a module",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "PUT",
@@ -103,9 +102,9 @@ ROUTES = [
         "training",
         "reorder_modules",
         STAFF,
-        body=s.OrderBody,
+        body=contracts.Ordering,
         summary="Reorder modules",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "PUT",
@@ -113,9 +112,9 @@ ROUTES = [
         "training",
         "update_module",
         STAFF,
-        body=s.ModuleUpdateBody,
+        body=contracts.ModuleChanges,
         summary="Edit a module",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "DELETE",
@@ -124,7 +123,7 @@ ROUTES = [
         "remove_module",
         STAFF,
         summary="Remove a module and its lessons",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "POST",
@@ -132,10 +131,10 @@ ROUTES = [
         "training",
         "add_lesson",
         STAFF,
-        body=s.LessonBody,
+        body=contracts.NewLesson,
         status=201,
         summary="Add a lesson to a module",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "PUT",
@@ -143,9 +142,9 @@ ROUTES = [
         "training",
         "reorder_lessons",
         STAFF,
-        body=s.OrderBody,
+        body=contracts.Ordering,
         summary="Reorder a module's lessons",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "PUT",
@@ -153,9 +152,9 @@ ROUTES = [
         "training",
         "update_lesson",
         STAFF,
-        body=s.LessonUpdateBody,
+        body=contracts.LessonChanges,
         summary="Edit a lesson",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     Route(
         "DELETE",
@@ -164,7 +163,7 @@ ROUTES = [
         "remove_lesson",
         STAFF,
         summary="Remove a lesson",
-        response=r.CourseDetail,
+        response=contracts.CourseDetail,
     ),
     # enrollment and progress
     Route(
@@ -174,7 +173,7 @@ ROUTES = [
         "enroll",
         status=201,
         summary="Enroll",
-        response=r.Enrolled,
+        response=contracts.Enrolled,
     ),
     Route(
         "POST",
@@ -183,7 +182,7 @@ ROUTES = [
         "enroll",
         status=201,
         summary="Enroll",
-        response=r.Enrolled,
+        response=contracts.Enrolled,
     ),
     Route(
         "DELETE",
@@ -191,7 +190,7 @@ ROUTES = [
         "training",
         "unenroll",
         summary="Unenroll",
-        response=r.Unenrolled,
+        response=contracts.Unenrolled,
     ),
     Route(
         "DELETE",
@@ -199,7 +198,7 @@ ROUTES = [
         "training",
         "unenroll",
         summary="Unenroll",
-        response=r.Unenrolled,
+        response=contracts.Unenrolled,
     ),
     Route(
         "GET",
@@ -207,7 +206,7 @@ ROUTES = [
         "training",
         "enrollment_status",
         summary="Am I enrolled?",
-        response=r.EnrollmentStatus,
+        response=contracts.EnrollmentStatus,
     ),
     Route(
         "GET",
@@ -215,16 +214,16 @@ ROUTES = [
         "training",
         "course_progress",
         summary="My progress",
-        response=r.Progress,
+        response=contracts.Progress,
     ),
     Route(
         "GET",
         "/training/enrollments/me",
         "training",
         "my_enrollments",
-        query=s.PageQuery,
+        query=contracts.EnrollmentPage,
         summary="My enrollments with progress",
-        response=r.EnrollmentWithCourse,
+        response=contracts.EnrollmentWithCourse,
         paginated=True,
     ),
     Route(
@@ -233,7 +232,7 @@ ROUTES = [
         "training",
         "complete_lesson",
         summary="Complete a lesson",
-        response=r.Progress,
+        response=contracts.Progress,
     ),
     # watch time and attendance
     Route(
@@ -241,9 +240,9 @@ ROUTES = [
         "/training/progress",
         "training",
         "track_progress",
-        body=s.WatchEventBody,
+        body=contracts.VideoWatch,
         summary="Play (start_time) or pause (end_time, watchtime_seconds) of a video",
-        response=r.WatchEvent,
+        response=contracts.WatchEvent,
     ),
     Route(
         "GET",
@@ -251,7 +250,7 @@ ROUTES = [
         "training",
         "video_progress",
         summary="My watch time per day",
-        response=r.WatchRecord,
+        response=contracts.WatchRecord,
         many=True,
     ),
     Route(
@@ -260,7 +259,7 @@ ROUTES = [
         "training",
         "my_attendance",
         summary="My attendance per day",
-        response=r.Attendance,
+        response=contracts.Attendance,
         many=True,
     ),
     Route(
@@ -269,7 +268,7 @@ ROUTES = [
         "training",
         "attendance_today",
         summary="My attendance today",
-        response=r.Attendance,
+        response=contracts.Attendance,
     ),
     Route(
         "GET",
@@ -278,7 +277,7 @@ ROUTES = [
         "user_attendance",
         ADMIN_ONLY,
         summary="A user's days",
-        response=r.Attendance,
+        response=contracts.Attendance,
         many=True,
     ),
     Route(
@@ -288,7 +287,7 @@ ROUTES = [
         "attendance_on",
         ADMIN_ONLY,
         summary="A day's users",
-        response=r.Attendance,
+        response=contracts.Attendance,
         many=True,
     ),
     # videos
@@ -299,7 +298,7 @@ ROUTES = [
         "course_videos",
         PUBLIC,
         summary="A course's videos",
-        response=r.Video,
+        response=contracts.Video,
         many=True,
     ),
     Route(
@@ -308,10 +307,10 @@ ROUTES = [
         "training",
         "import_youtube_playlist",
         STAFF,
-        body=s.PlaylistImportBody,
+        body=contracts.PlaylistImport,
         status=201,
         summary="Create a draft course from a YouTube playlist",
-        response=r.ImportedCourse,
+        response=contracts.ImportedCourse,
     ),
     # assessments
     Route(
@@ -320,10 +319,10 @@ ROUTES = [
         "training",
         "create_assessment",
         STAFF,
-        body=s.AssessmentBody,
+        body=contracts.NewAssessment,
         status=201,
         summary="Add an assessment to a course",
-        response=r.Assessment,
+        response=contracts.Assessment,
     ),
     Route(
         "GET",
@@ -332,7 +331,7 @@ ROUTES = [
         "list_assessments",
         PUBLIC,
         summary="Assessments",
-        response=r.Assessment,
+        response=contracts.Assessment,
         many=True,
     ),
     Route(
@@ -342,7 +341,7 @@ ROUTES = [
         "get_assessment",
         PUBLIC,
         summary="No answers",
-        response=r.Assessment,
+        response=contracts.Assessment,
     ),
     Route(
         "PUT",
@@ -350,9 +349,9 @@ ROUTES = [
         "training",
         "update_assessment",
         STAFF,
-        body=s.AssessmentUpdateBody,
+        body=contracts.AssessmentChanges,
         summary="Change an assessment (questions only before any attempt)",
-        response=r.Assessment,
+        response=contracts.Assessment,
     ),
     Route(
         "DELETE",
@@ -361,7 +360,7 @@ ROUTES = [
         "delete_assessment",
         STAFF,
         summary="Delete",
-        response=r.Deleted,
+        response=contracts.Deleted,
     ),
     Route(
         "POST",
@@ -369,16 +368,16 @@ ROUTES = [
         "training",
         "start_assessment",
         summary="Start an attempt",
-        response=r.Attempt,
+        response=contracts.Attempt,
     ),
     Route(
         "POST",
         "/training/assessments/<assessment_id>/submit",
         "training",
         "submit_assessment",
-        body=s.SubmitBody,
+        body=contracts.Submission,
         summary="Submit the open attempt's answers",
-        response=r.AssessmentResult,
+        response=contracts.AssessmentResult,
     ),
     Route(
         "GET",
@@ -386,7 +385,7 @@ ROUTES = [
         "training",
         "assessment_result",
         summary="My result",
-        response=r.AssessmentResult,
+        response=contracts.AssessmentResult,
     ),
     # certificates
     Route(
@@ -395,7 +394,7 @@ ROUTES = [
         "training",
         "my_certificates",
         summary="My certificates",
-        response=r.Certificate,
+        response=contracts.Certificate,
         many=True,
     ),
     Route(
@@ -404,7 +403,7 @@ ROUTES = [
         "training",
         "get_certificate",
         summary="One certificate",
-        response=r.Certificate,
+        response=contracts.Certificate,
     ),
     Route(
         "GET",
@@ -413,7 +412,7 @@ ROUTES = [
         "verify_certificate",
         PUBLIC,
         summary="Anyone: holder, course, date and whether it is genuine",
-        response=r.CertificateCheck,
+        response=contracts.CertificateCheck,
     ),
     Route(
         "GET",
@@ -430,9 +429,9 @@ ROUTES = [
         "training",
         "analytics",
         STAFF,
-        query=s.AnalyticsQuery,
+        query=contracts.AnalyticsSearch,
         summary="Enrollments, completion, scores, active learners (instructor: own courses)",
-        response=r.Analytics,
+        response=contracts.Analytics,
     ),
     Route(
         "GET",
@@ -440,9 +439,9 @@ ROUTES = [
         "training",
         "popular_courses",
         PUBLIC,
-        query=s.PopularQuery,
+        query=contracts.PopularSearch,
         summary="Most enrolled lately, leaving out the caller's courses",
-        response=r.PopularCourse,
+        response=contracts.PopularCourse,
         many=True,
     ),
     # -- media
@@ -452,19 +451,19 @@ ROUTES = [
         "training",
         "request_media_upload",
         STAFF,
-        body=s.MediaUploadBody,
+        body=contracts.MediaUploadRequest,
         status=201,
         summary="Start a media upload: get an upload target (S3 presigned POST, or this gateway's upload route)",
-        response=r.MediaUpload,
+        response=contracts.MediaUpload,
     ),
     Route(
         "GET",
         "/training/media",
         "training",
         "list_media",
-        query=s.MediaQuery,
+        query=contracts.MediaSearch,
         summary="My media (admins: all)",
-        response=r.Media,
+        response=contracts.Media,
         paginated=True,
     ),
     Route(
@@ -473,16 +472,16 @@ ROUTES = [
         "training",
         "get_media",
         summary="A media item's metadata",
-        response=r.Media,
+        response=contracts.Media,
     ),
     Route(
         "PUT",
         "/training/media/<media_id>",
         "training",
         "update_media",
-        body=s.MediaUpdateBody,
+        body=contracts.MediaChanges,
         summary="Rename or share a media item (uploader or admin)",
-        response=r.Media,
+        response=contracts.Media,
     ),
     Route(
         "DELETE",
@@ -490,7 +489,7 @@ ROUTES = [
         "training",
         "delete_media",
         summary="Delete a media item",
-        response=r.Deleted,
+        response=contracts.Deleted,
     ),
     Route(
         "POST",
@@ -498,7 +497,7 @@ ROUTES = [
         "training",
         "complete_media_upload",
         summary="Confirm a direct upload to S3",
-        response=r.Media,
+        response=contracts.Media,
     ),
     Route(
         "GET",
@@ -506,7 +505,7 @@ ROUTES = [
         "training",
         "get_media_url",
         summary="A time-limited URL",
-        response=r.MediaUrl,
+        response=contracts.MediaUrl,
     ),
     Route(
         "PUT",
@@ -514,11 +513,11 @@ ROUTES = [
         "training",
         "put_media_content",
         PUBLIC,
-        query=s.MediaTokenQuery,
+        query=contracts.MediaLink,
         # The most a local-storage upload carries through the gateway; MEDIA.MAX_BYTES may set less.
         upload_max_bytes=50 * 1024 * 1024,
         summary="Upload a media file's bytes (local storage; the signed link from /upload)",
-        response=r.Media,
+        response=contracts.Media,
     ),
     Route(
         "GET",
@@ -526,7 +525,7 @@ ROUTES = [
         "training",
         "get_media_content",
         PUBLIC,
-        query=s.MediaTokenQuery,
+        query=contracts.MediaLink,
         file=True,
         summary="Download a media file (local storage; the signed link from /url)",
     ),

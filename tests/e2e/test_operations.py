@@ -1,5 +1,6 @@
 """How people run the platform: `make run`'s embedded mode, and operators in `nameko shell`."""
 
+import json
 import os
 import re
 import subprocess
@@ -29,6 +30,9 @@ def embedded(tmp_path):
         "PASSWORD_HASH_MEMORY_COST": "1024",
         "ADMIN_EMAIL": "boss@example.com",
         "ADMIN_PASSWORD": "boss-password-1",
+        # JSON lines, with each worker's own line (DEBUG), to follow one request through every service.
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
     }
     env.pop("AMQP_URI", None)
     env.pop("MONGO_URI", None)
@@ -53,10 +57,19 @@ def embedded(tmp_path):
             raise
 
 
+def json_lines(log_path, request_id):
+    """The JSON log lines of one request (the output also has the start's plain printed lines)."""
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("request_id") == request_id]
+
+
 def test_embedded_mode_runs_everything_with_demo_logins(embedded):
     base, log_path = embedded
     printed = log_path.read_text()
     assert base in printed
+    # The start says what matters: no warnings of the stack nobody can act on.
+    noise = [line for line in printed.splitlines() if re.search(r"kombu|[Ee]ventlet|pkg_resources|\w+Warning\b", line)]
+    assert noise == []
     for email in ("boss@example.com", "instructor@example.com", "coach@example.com", "learner@example.com"):
         assert email in printed
     assert requests.get(f"{base}/health", timeout=10).json()["success"] is True
@@ -68,9 +81,20 @@ def test_embedded_mode_runs_everything_with_demo_logins(embedded):
     )
     assert health.json()["data"]["status"] == "ok"
     learner = requests.post(
-        f"{base}/auth/login", json={"identifier": "learner@example.com", "password": "learner-demo-1"}, timeout=10
+        f"{base}/auth/login",
+        json={"identifier": "learner@example.com", "password": "learner-demo-1"},
+        headers={"X-Request-ID": "embedded-login-1"},
+        timeout=10,
     )
     assert learner.json()["data"]["user"]["roles"] == ["learner"]
+    # LOG_FORMAT=json: the request's id is in the gateway's access line and in the lines of every service it
+    # touched (login: gateway -> auth -> users).
+    deadline = time.monotonic() + 5
+    while {"gateway", "auth", "users"} - {line["service"] for line in json_lines(log_path, "embedded-login-1")}:
+        assert time.monotonic() < deadline, json_lines(log_path, "embedded-login-1")
+        time.sleep(0.1)
+    access = [line for line in json_lines(log_path, "embedded-login-1") if line["logger"] == "gateway.access"]
+    assert [(line["method"], line["route"], line["status"]) for line in access] == [("POST", "/auth/login", 200)]
     # The demo course is published and open to the demo learner.
     assert "Getting started with the platform" in printed
     as_learner = {"Authorization": f"Bearer {learner.json()['data']['access_token']}"}
@@ -98,6 +122,16 @@ def test_embedded_mode_runs_everything_with_demo_logins(embedded):
     assert requests.post(
         f"{base}/auth/login", json={"identifier": "new@example.com", "password": "new-password-1"}, timeout=10
     ).ok
+
+    # Business counters, in the one scrape of embedded mode: every service runs in the gateway's process.
+    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    for service, event_type in (
+        ("users", "USER_REGISTERED"),
+        ("auth", "USER_LOGGED_IN"),
+        ("training", "COURSE_ENROLLED"),
+    ):
+        assert f'lnd_domain_events_total{{event_type="{event_type}",service="{service}"}}' in metrics, event_type
+    assert 'lnd_worker_total{entrypoint="enroll",kind="rpc",outcome="ok",service="training"}' in metrics
 
 
 def test_operators_use_nameko_shell(platform):

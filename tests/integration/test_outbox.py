@@ -15,7 +15,8 @@ from common import events
 from common.clock import utcnow
 from common.events import make_event
 from common.outbox import MongoOutbox, RelayFailed, SqlOutbox
-from events.models import SCHEDULED, Event, OutboxMessage
+from events.contracts import SCHEDULED
+from events.models import Event, OutboxMessage
 from tests.support.private_rabbit import PrivateRabbit
 
 

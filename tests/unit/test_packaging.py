@@ -131,6 +131,12 @@ def test_platform_containers_share_the_image_and_environment(services, name):
     assert environment["MONGO_URI"] == "mongodb://mongo:27017"
 
 
+@pytest.mark.parametrize("name", PLATFORM_SERVICES)
+def test_every_service_container_serves_its_own_metrics(services, name):
+    port = int(resolve(services[name]["environment"]["METRICS_PORT"]))
+    assert port > 0  # each container its own network address, so every one can use the same port
+
+
 def test_the_environment_names_what_config_yaml_reads(services):
     read = set(re.findall(r"\$\{(\w+):", (ROOT / "config.yaml").read_text()))
     for key in ("AMQP_URI", "AUTH_DB_URI", "USERS_DB_URI", "MONGO_URI", "WEB_SERVER_ADDRESS", "ADMIN_EMAIL"):
@@ -201,6 +207,32 @@ def test_make_installs_from_the_locks():
     makefile = (ROOT / "Makefile").read_text()
     assert "--require-hashes -r requirements.lock" in makefile
     assert "--require-hashes -r requirements-dev.lock" in makefile
+
+
+def make_rule(makefile, target):
+    """``(prerequisites, recipe lines)`` of ``target`` in the Makefile."""
+    match = re.search(rf"^{re.escape(target)}:(.*)\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+    assert match, target
+    return match.group(1).split(), [line.strip() for line in match.group(2).splitlines()]
+
+
+def test_make_run_installs_only_the_runtime_with_progress_and_ci_runs_make_test():
+    makefile = (ROOT / "Makefile").read_text()
+    run_needs, _ = make_rule(makefile, "run")
+    assert "$(BIN)/.runtime" in run_needs and "$(BIN)/.installed" not in run_needs and "install" not in run_needs
+    _, runtime = make_rule(makefile, "$(BIN)/.runtime")
+    assert any(line.startswith("@echo") for line in runtime)  # says what it does before the long install
+    (pip,) = [line for line in runtime if "pip install" in line and "requirements.lock" in line]
+    assert "--progress-bar on" in pip and "-q" not in pip.split()
+    test_needs, _ = make_rule(makefile, "test")
+    assert "install" in test_needs  # the test and lint tools come with `make test` only
+    assert "make test" in (ROOT / ".ci" / "run").read_text()  # CI installs through make, from the locks
+
+
+def test_the_readme_says_how_to_change_the_port():
+    readme = (ROOT / "README.md").read_text()
+    assert "`WEB_SERVER_ADDRESS=127.0.0.1:9000 make run`" in readme
+    assert "WEB_SERVER_ADDRESS: ${WEB_SERVER_ADDRESS:" in (ROOT / "config.yaml").read_text()
 
 
 def test_dockerignore_keeps_local_state_out():

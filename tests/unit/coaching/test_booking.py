@@ -8,7 +8,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from coaching import booking
-from coaching.models import CANCELLED, Base, CoachProfile, WeeklyWindow
+from coaching.contracts import CANCELLED
+from coaching.models import Base, CoachProfile, WeeklyWindow
 from common.exceptions import Conflict, ValidationError
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)

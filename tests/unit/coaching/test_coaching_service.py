@@ -13,6 +13,7 @@ from coaching.models import Base
 from coaching.service import CoachingService
 from common import events
 from common.exceptions import Forbidden, NotFound
+from common.stores import Repositories
 from tests.support.callers import caller
 
 
@@ -23,9 +24,10 @@ def make_service():
     factory = sessionmaker(bind=engine, class_=Session)
 
     def make(user_id, roles=("learner",)):
+        database = DatabaseWrapper(factory)
         return worker_factory(
             CoachingService,
-            db=DatabaseWrapper(factory),
+            store=Repositories(lambda: database.session, CoachingService.store.repositories),
             caller=caller(str(user_id), roles),
             settings={"cancellation_window_hours": 24},
         )
@@ -60,7 +62,9 @@ def test_booking_publishes_and_notes_stay_with_the_two_people(make_service):
     # The event is saved in the outbox inside the change's transaction, which commits both.
     in_transaction = []
     for service in (learner, coach):
-        service.events.side_effect = lambda *_, db=service.db, **__: in_transaction.append(db.session.in_transaction())
+        service.events.side_effect = lambda *_, db=service.store, **__: in_transaction.append(
+            db.session.in_transaction()
+        )
     now = datetime.now(UTC)
     slots = learner.list_slots(str(coach_id), start=now + timedelta(days=2), end=now + timedelta(days=3))["slots"]
     booked = learner.book_session(coach_id=str(coach_id), start=slots[0]["start"], topic="Goals")

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from coaching.models import DAY_OFF, EXTRA_HOURS
+from coaching.contracts import DAY_OFF, EXTRA_HOURS
 from coaching.slots import bookable_slots, candidate_slots, overlaps
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from common import events
 from common.events import make_event
 from common.exceptions import Conflict
+from common.stores import Repositories
 from events import attendance
 from events.models import Base
 from events.service import EventsService
@@ -31,7 +32,8 @@ def make_service(tmp_path):
 
     def make(user_id=None, roles=("learner",)):
         context = caller(None if user_id is None else str(user_id), roles if user_id is not None else ())
-        db = DatabaseWrapper(factory)
+        database = DatabaseWrapper(factory)
+        db = Repositories(lambda: database.session, EventsService.store.repositories)
 
         def record(kind):
             def publish(event_type, *args, **kwargs):
@@ -39,7 +41,7 @@ def make_service(tmp_path):
 
             return publish
 
-        service = worker_factory(EventsService, db=db, caller=context, settings={"reminder_lead_minutes": 24 * 60})
+        service = worker_factory(EventsService, store=db, caller=context, settings={"reminder_lead_minutes": 24 * 60})
         service.events.side_effect = record("events")
         return service
 

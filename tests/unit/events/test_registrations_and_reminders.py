@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from common.exceptions import Conflict
 from events import attendance, calendar, registrations, reminders
-from events.models import CANCELLED, REGISTERED, SCHEDULED, WAITLISTED, Base, Event, Registration
+from events.contracts import CANCELLED, REGISTERED, SCHEDULED, WAITLISTED
+from events.models import Base, Event, Registration
 
 NOW = datetime(2027, 1, 10, 12, tzinfo=UTC)
 

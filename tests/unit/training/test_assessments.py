@@ -7,7 +7,7 @@ import pytest
 
 from common.exceptions import Conflict, ValidationError
 from training import assessments
-from training.schemas import AssessmentSchema
+from training.contracts import NewAssessment as AssessmentSchema
 from training.store import ATTEMPTS, ensure_indexes
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

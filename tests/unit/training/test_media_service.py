@@ -8,6 +8,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from common.exceptions import Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, ValidationError
+from common.stores import Repositories
 from tests.support.callers import from_gateway as caller
 from training import media
 from training.media_storage import LocalBackend, MediaPolicy
@@ -30,7 +31,10 @@ def make_service(tmp_path):
 
     def make(who=None):
         return worker_factory(
-            TrainingService, db=database, caller=caller(*who) if who else caller(), media_storage=storage
+            TrainingService,
+            store=Repositories(lambda: database, TrainingService.store.repositories),
+            caller=caller(*who) if who else caller(),
+            media_storage=storage,
         )
 
     make.storage, make.clock, make.database = storage, clock, database

@@ -5,6 +5,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from common.exceptions import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from common.stores import Repositories
 from tests.support.callers import from_gateway as caller
 from training.service import TrainingService
 from training.store import ensure_indexes
@@ -21,7 +22,10 @@ def service():
 
     def make(who=None):
         worker = worker_factory(
-            TrainingService, db=database, caller=caller(*who) if who else caller(), certificate_key="k"
+            TrainingService,
+            store=Repositories(lambda: database, TrainingService.store.repositories),
+            caller=caller(*who) if who else caller(),
+            certificate_key="k",
         )
         worker.config = {"TRAINING": {}}
         worker.users.get_account.return_value = {"name": "Lee Learner"}

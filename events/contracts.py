@@ -1,6 +1,75 @@
-"""What events answers: the ``data`` of its envelopes (documentation only)."""
+"""events' contract: what its RPCs accept (validated by the gateway and the service alike) and answer."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from common.contracts import Contract
+from common.fields import UuidString, check_zone
+from common.pagination import PageQuerySchema
+
+ONLINE = "online"
+IN_PERSON = "in_person"
+KINDS = (ONLINE, IN_PERSON)
+
+# An event is scheduled or cancelled; a registration is registered, waitlisted or cancelled (withdrawn).
+SCHEDULED = "scheduled"
+CANCELLED = "cancelled"
+REGISTERED = "registered"
+WAITLISTED = "waitlisted"
+
+UPCOMING, PAST, ALL = "upcoming", "past", "all"
+
+CAPACITY = validate.Range(min=1, max=100_000)
+TITLE = validate.Length(min=1, max=300)
+
+
+# -- what the RPCs accept ------------------------------------------------------
+
+
+class EventSearch(Contract, PageQuerySchema):
+    when = fields.String(load_default=UPCOMING, validate=validate.OneOf([UPCOMING, PAST, ALL]))
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    organiser_id = UuidString(load_default=None)
+
+
+class EventChanges(Contract):
+    """An event's fields, each optional: a change names only what changes."""
+
+    title = fields.String(validate=TITLE)
+    description = fields.String(validate=validate.Length(max=20_000), allow_none=True)
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    join_url = fields.Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2048))
+    location = fields.String(validate=validate.Length(max=500), allow_none=True)
+    timezone = fields.String(
+        validate=[validate.Length(min=1, max=64), check_zone], metadata={"description": "IANA zone"}
+    )
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    capacity = fields.Integer(validate=CAPACITY)
+    registration_deadline = fields.AwareDateTime(allow_none=True)
+
+
+class NewEvent(EventChanges):
+    title = fields.String(required=True, validate=TITLE)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    timezone = fields.String(
+        load_default="UTC", validate=[validate.Length(min=1, max=64), check_zone], metadata={"description": "IANA zone"}
+    )
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    capacity = fields.Integer(required=True, validate=CAPACITY)
+
+
+class MarkAttendance(Contract):
+    user_ids = fields.List(
+        UuidString(),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Registered attendees to check in (user ids; repeats and re-marks are no-ops)"},
+    )
+
+
+# -- what the RPCs answer (the ``data`` of the gateway's envelopes) -------------
 
 
 class Event(Schema):
@@ -8,7 +77,7 @@ class Event(Schema):
     organiser_id = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
-    kind = fields.String(required=True, metadata={"enum": ["online", "in_person"]})
+    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
     join_url = fields.String(
         required=True, allow_none=True, metadata={"description": "only for registered attendees and organisers"}
     )

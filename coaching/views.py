@@ -1,0 +1,98 @@
+"""How coaching's records look on the wire (the answers of contracts.py) and in its events."""
+
+from datetime import timedelta
+
+from common.clock import isoformat
+
+
+def profile_view(profile):
+    return {
+        "id": str(profile.user_id),
+        "user_id": str(profile.user_id),
+        "name": profile.name,
+        "bio": profile.bio,
+        "expertise": list(profile.expertise or []),
+        "languages": list(profile.languages or []),
+        "timezone": profile.timezone,
+        "session_minutes": profile.session_minutes,
+        "buffer_minutes": profile.buffer_minutes,
+        "min_notice_minutes": profile.min_notice_minutes,
+        "price_cents": profile.price_cents,
+        "currency": profile.currency,
+        "updated_at": isoformat(profile.updated_at),
+    }
+
+
+def _wall(value):
+    return value.strftime("%H:%M") if value else None
+
+
+def availability_view(profile, weekly, exceptions):
+    return {
+        "coach_id": str(profile.user_id),
+        "timezone": profile.timezone,
+        "weekly": [
+            {"weekday": w.weekday, "start": _wall(w.start_time), "end": _wall(w.end_time)}
+            for w in sorted(weekly, key=lambda w: (w.weekday, w.start_time))
+        ],
+        "exceptions": [
+            {"date": e.day.isoformat(), "kind": e.kind, "start": _wall(e.start_time), "end": _wall(e.end_time)}
+            for e in sorted(exceptions, key=lambda e: (e.day, e.kind))
+        ],
+    }
+
+
+def slots_view(profile, slots):
+    length = timedelta(minutes=profile.session_minutes)
+    return {
+        "coach_id": str(profile.user_id),
+        "timezone": profile.timezone,
+        "slots": [{"start": isoformat(slot), "end": isoformat(slot + length)} for slot in slots],
+    }
+
+
+def session_title(item):
+    """How a session is named to people (notifications, calendars): "Coaching session[: topic]"."""
+    return "Coaching session" + (f": {item.topic}" if item.topic else "")
+
+
+def session_view(item):
+    return {
+        "id": str(item.id),
+        "coach_id": str(item.coach_id),
+        "learner_id": str(item.learner_id),
+        "start": isoformat(item.start_at),
+        "end": isoformat(item.end_at),
+        "status": item.status,
+        "topic": item.topic,
+        "cancel_reason": item.cancel_reason,
+        "cancelled_by": str(item.cancelled_by) if item.cancelled_by else None,
+        "sequence": item.sequence,
+        "created_at": isoformat(item.created_at),
+        "updated_at": isoformat(item.updated_at),
+    }
+
+
+def note_view(note):
+    return {
+        "id": str(note.id),
+        "session_id": str(note.session_id),
+        "author_id": str(note.author_id),
+        "body": note.body,
+        "shared": note.shared,
+        "created_at": isoformat(note.created_at),
+    }
+
+
+def session_about(item, coach):
+    """The metadata of every coaching event (docs/coaching-and-events.md); ``coach`` is its profile, or None."""
+    return {
+        "session_id": str(item.id),
+        "coach_id": str(item.coach_id),
+        "learner_id": str(item.learner_id),
+        "coach_name": coach.name if coach is not None else None,
+        "starts_at": isoformat(item.start_at),
+        "ends_at": isoformat(item.end_at),
+        "title": session_title(item),
+        "topic": item.topic,
+    }

@@ -1,0 +1,101 @@
+"""What follows a learner's progress: the course completed (announced once) and its certificate issued (once).
+
+Completing a lesson, submitting an assessment and reading one's progress all
+end in ``settle``: if the requirements are met the course is completed, and a
+completed course gets its certificate. A certificate whose issue failed (users
+did not answer) is issued by the next settle.
+"""
+
+import logging
+
+from common import events
+from training import assessments, certificates, courses, enrollments, progress
+
+log = logging.getLogger(__name__)
+
+
+class Completion:
+    """One worker's view: its database, its events (the outbox), the users lookup and the certificate key."""
+
+    def __init__(self, db, announce, account_of, certificate_key):
+        self.db = db
+        self.announce = announce
+        self.account_of = account_of
+        self.certificate_key = certificate_key
+
+    def settle(self, enrollment, course):
+        """Complete the course if its requirements are met; issue the certificate (once) when completed."""
+        enrollment, completed_now = progress.try_complete(self.db, enrollment, course)
+        if completed_now:
+            self.announce(
+                events.COURSE_COMPLETED, user_id=enrollment["user_id"], course_id=course["_id"], title=course["title"]
+            )
+        if enrollment.get("completed_at") is not None:
+            self.issue_certificate(enrollment["user_id"], course)
+        return enrollment
+
+    def issue_certificate(self, user_id, course):
+        if certificates.find_for(self.db, user_id, course["_id"]) is not None:
+            return
+        try:
+            account = self.account_of(user_id) or {}
+        except Exception:
+            # The course stays completed; the next progress check or completion issues the certificate.
+            log.warning("certificate for user %s, course %s postponed: users did not answer", user_id, course["_id"])
+            return
+        holder = account.get("name") or account.get("username") or account.get("email") or "Learner"
+        certificate, created = certificates.issue(self.db, user_id, course, holder, self.certificate_key)
+        if created:
+            self.announce(
+                events.CERTIFICATE_ISSUED,
+                user_id=user_id,
+                course_id=course["_id"],
+                certificate_id=certificate["_id"],
+                course_title=course["title"],
+            )
+
+    def report(self, enrollment, course):
+        result = enrollments.view(enrollment)
+        result["missing"] = progress.missing_requirements(self.db, enrollment, course)
+        return result
+
+    def complete_lesson(self, user_id, lesson_id):
+        course = courses.course_of_lesson(self.db, lesson_id)
+        enrollment = enrollments.require(self.db, user_id, course["_id"])
+        enrollment, newly = progress.complete_lesson(self.db, enrollment, course, str(lesson_id))
+        if newly:
+            self.announce(
+                events.LESSON_COMPLETED,
+                user_id=user_id,
+                course_id=course["_id"],
+                lesson_id=str(lesson_id),
+                progress=enrollment["progress"],
+            )
+        return self.report(self.settle(enrollment, course), course)
+
+    def progress_of(self, caller, course_id):
+        user_id = caller.require_user()
+        course = courses.visible(self.db, caller, course_id)
+        # Settling here too lets a learner collect a certificate whose issue failed earlier (users unreachable).
+        enrollment = self.settle(enrollments.require(self.db, user_id, course["_id"]), course)
+        return self.report(enrollment, course)
+
+    def submit_assessment(self, caller, assessment_id, answers):
+        user_id, assessment, course = assessments.for_learner(self.db, caller, assessment_id)
+        attempt = assessments.submit(self.db, assessment, user_id, answers)
+        enrollment = enrollments.require(self.db, user_id, course["_id"])
+        enrollments.touch(self.db, enrollment["_id"])
+        about = {
+            "user_id": user_id,
+            "course_id": course["_id"],
+            "assessment_id": assessment["_id"],
+            "assessment_title": assessment["title"],
+            "course_title": course["title"],
+            "attempt": attempt["number"],
+            "score": attempt["score"],
+        }
+        self.announce(events.ASSESSMENT_SUBMITTED, **about, passed=attempt["passed"])
+        if attempt["passed"] and assessments.first_pass(self.db, attempt):
+            self.announce(events.ASSESSMENT_PASSED, **about)
+        self.settle(enrollments.require(self.db, user_id, course["_id"]), course)
+        return assessments.result(self.db, assessment, user_id)

@@ -1,0 +1,57 @@
+"""Entrypoints of assessments: authoring (the course's instructors), attempts and results (its learners)."""
+
+from common.contracts import accepts
+from common.rpc import rpc
+from training import assessments, contracts, courses
+
+
+class AssessmentEntrypoints:
+    @rpc
+    @accepts(contracts.NewAssessment, changes="assessment")
+    def create_assessment(self, course_id, assessment):
+        course = courses.editable(self.store.session, self.caller, course_id)
+        created = assessments.create(self.store.session, course["_id"], self.caller.user_id, assessment)
+        return assessments.view(created, with_answers=True)
+
+    @rpc
+    def list_assessments(self, course_id):
+        course = courses.visible(self.store.session, self.caller, course_id)
+        return [assessments.view(row) for row in self.store.assessments.of_course(course["_id"])]
+
+    @rpc
+    def get_assessment(self, assessment_id):
+        assessment = assessments.find(self.store.session, assessment_id)
+        courses.visible(self.store.session, self.caller, assessment["course_id"])
+        return assessments.view(assessment)
+
+    def _editable(self, assessment_id):
+        assessment = assessments.find(self.store.session, assessment_id)
+        courses.editable(self.store.session, self.caller, assessment["course_id"])
+        return assessment
+
+    @rpc
+    @accepts(contracts.AssessmentChanges, changes="changes")
+    def update_assessment(self, assessment_id, changes):
+        changed = assessments.update(self.store.session, self._editable(assessment_id), changes)
+        return assessments.view(changed, with_answers=True)
+
+    @rpc
+    def delete_assessment(self, assessment_id):
+        assessment = self._editable(assessment_id)
+        self.store.assessments.delete(assessment["_id"])
+        return {"deleted": True, "id": assessment["_id"]}
+
+    @rpc
+    def start_assessment(self, assessment_id):
+        user_id, assessment, _ = assessments.for_learner(self.store.session, self.caller, assessment_id)
+        return assessments.attempt_view(assessment, assessments.start(self.store.session, assessment, user_id))
+
+    @rpc
+    @accepts(contracts.Submission)
+    def submit_assessment(self, assessment_id, answers):
+        return self._completion().submit_assessment(self.caller, assessment_id, answers)
+
+    @rpc
+    def assessment_result(self, assessment_id):
+        user_id, assessment, _ = assessments.for_learner(self.store.session, self.caller, assessment_id)
+        return assessments.result(self.store.session, assessment, user_id)

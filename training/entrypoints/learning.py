@@ -1,0 +1,98 @@
+"""Entrypoints of a learner's side: enrollment, progress and completion, watch time, attendance, certificates."""
+
+from common.clock import utcnow
+from common.contracts import accepts
+from common.ids import parse_uuid
+from common.pagination import offset_of, page_of
+from common.roles import ADMIN
+from common.rpc import rpc
+from training import attendance, certificates, contracts, enrollments, videos, watchtime
+
+
+class LearningEntrypoints:
+    def _attendance_minimum(self):
+        return self.settings["attendance_min_seconds"]
+
+    # -- enrollment and progress
+
+    @rpc
+    def enroll(self, course_id):
+        return enrollments.join(self.store.session, self.events, self.caller, course_id)
+
+    @rpc
+    def unenroll(self, course_id):
+        return enrollments.leave(self.store.session, self.events, self.caller, course_id)
+
+    @rpc
+    def enrollment_status(self, course_id):
+        return enrollments.status(self.store.session, self.caller, course_id)
+
+    @rpc
+    @accepts(contracts.EnrollmentPage)
+    def my_enrollments(self, page, page_size):
+        user_id = self.caller.require_user()
+        items, total = enrollments.mine(self.store.session, user_id, offset_of(page, page_size), page_size)
+        return page_of(items, total, page, page_size)
+
+    @rpc
+    def complete_lesson(self, lesson_id):
+        return self._completion().complete_lesson(self.caller.require_user(), lesson_id)
+
+    @rpc
+    def course_progress(self, course_id):
+        return self._completion().progress_of(self.caller, course_id)
+
+    # -- watch time and attendance
+
+    @rpc
+    @accepts(contracts.VideoWatch)
+    def track_progress(self, video_id, start_time=None, end_time=None, watchtime_seconds=None):
+        user_id = self.caller.require_user()
+        return videos.track(self.store.session, self.events, user_id, video_id, start_time, end_time, watchtime_seconds)
+
+    @rpc
+    def video_progress(self, video_id):
+        return videos.watched(self.store.session, self.caller.require_user(), video_id)
+
+    @rpc
+    def my_attendance(self):
+        return attendance.of_user(self.store.session, self.caller.require_user(), self._attendance_minimum())
+
+    @rpc
+    def attendance_today(self):
+        today = watchtime.day_of(utcnow())
+        return attendance.of_user_on(self.store.session, self.caller.require_user(), today, self._attendance_minimum())
+
+    @rpc
+    def user_attendance(self, user_id):
+        self.caller.require_role(ADMIN)
+        return attendance.of_user(self.store.session, str(parse_uuid(user_id)), self._attendance_minimum())
+
+    @rpc
+    def attendance_on(self, date):
+        self.caller.require_role(ADMIN)
+        return attendance.on_day(self.store.session, attendance.parse_day(date), self._attendance_minimum())
+
+    # -- certificates
+
+    @rpc
+    def my_certificates(self):
+        mine = certificates.mine(self.store.session, self.caller.require_user())
+        return [certificates.view(row, self.certificate_key) for row in mine]
+
+    @rpc
+    def get_certificate(self, certificate_id):
+        certificate = certificates.find(self.store.session, certificate_id)
+        self.caller.require_self_or_admin(certificate["user_id"])
+        return certificates.view(certificate, self.certificate_key)
+
+    @rpc
+    def verify_certificate(self, certificate_id):
+        return certificates.verification(certificates.find(self.store.session, certificate_id), self.certificate_key)
+
+    @rpc
+    def certificate_pdf(self, certificate_id):
+        certificate = certificates.find(self.store.session, certificate_id)
+        self.caller.require_self_or_admin(certificate["user_id"])
+        base = str((self.config.get("TRAINING") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
+        return certificates.pdf(certificate, f"{base}/training/certificates/{certificate['_id']}/verify")
