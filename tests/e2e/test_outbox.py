@@ -179,6 +179,7 @@ def test_an_enrollment_saved_while_publishing_fails_gets_its_event_once_it_works
     _, instructor = make_user(api, admin, "ina@example.com", "Ina Instructor", roles=["instructor"])
     learner, learner_token = make_user(api, admin, "lee@example.com", "Lee Learner")
     course, _ = build_course(api, instructor)
+    tap.wait_for(events.COURSE_PUBLISHED, course_id=course["id"])  # the course's own events are out first
 
     with PublishingDown(containers["training"], monkeypatch) as down:
         enrollment = data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner_token), 201)
