@@ -1,5 +1,6 @@
 """Coach profiles: finding coaches, and a coach's own profile, made on first change."""
 
+from coaching import places
 from coaching.models import CoachProfile
 from common.exceptions import Forbidden
 from common.pagination import offset_of, page_of
@@ -28,8 +29,11 @@ def update_own(profiles, user_id, account_of, changes):
         account = account_of(str(user_id))
         if account is None or COACH not in account.get("roles", []):
             raise Forbidden("Only an existing user with the coach role has a coach profile")
-        profile = CoachProfile(user_id=user_id, name=account.get("name"), expertise=[], languages=[])
+        profile = CoachProfile(
+            user_id=user_id, name=account.get("name"), expertise=[], languages=[], session_kind=places.ONLINE
+        )
         profiles.add(profile)
     for key, value in changes.items():
         setattr(profile, key, value)
+    places.check_profile(profile)
     return profile

@@ -5,7 +5,8 @@ from datetime import timedelta
 from common.clock import isoformat
 
 
-def profile_view(profile):
+def profile_view(profile, private=False):
+    """``private``: for the coach themself or an admin, with the meeting room and location of their sessions."""
     return {
         "id": str(profile.user_id),
         "user_id": str(profile.user_id),
@@ -19,6 +20,9 @@ def profile_view(profile):
         "min_notice_minutes": profile.min_notice_minutes,
         "price_cents": profile.price_cents,
         "currency": profile.currency,
+        "session_kind": profile.session_kind,
+        "meeting_url": profile.meeting_url if private else None,
+        "location": profile.location if private else None,
         "updated_at": isoformat(profile.updated_at),
     }
 
@@ -65,6 +69,9 @@ def session_view(item):
         "end": isoformat(item.end_at),
         "status": item.status,
         "topic": item.topic,
+        "kind": item.kind,
+        "meeting_url": item.meeting_url,
+        "location": item.location,
         "cancel_reason": item.cancel_reason,
         "cancelled_by": str(item.cancelled_by) if item.cancelled_by else None,
         "sequence": item.sequence,

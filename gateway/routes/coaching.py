@@ -101,7 +101,17 @@ ROUTES = [
         "coaching",
         "reschedule_session",
         body=contracts.RescheduleSession,
-        summary="Move to another free slot",
+        summary="Move to another free slot (within the cancellation notice window)",
+        response=contracts.CoachingSession,
+    ),
+    Route(
+        "PUT",
+        "/coaching/sessions/<session_id>/place",
+        "coaching",
+        "set_session_place",
+        COACH_OR_ADMIN,
+        body=contracts.SessionPlace,
+        summary="Where the session takes place: online with a link, or in person (coach or admin)",
         response=contracts.CoachingSession,
     ),
     Route(
@@ -110,7 +120,7 @@ ROUTES = [
         "coaching",
         "complete_session",
         COACH_OR_ADMIN,
-        summary="Mark completed (coach)",
+        summary="Mark completed (coach; once it has started)",
         response=contracts.CoachingSession,
     ),
     Route(

@@ -29,7 +29,7 @@ def make_service():
             CoachingService,
             store=Repositories(lambda: database.session, CoachingService.store.repositories),
             caller=caller(str(user_id), roles),
-            settings={"cancellation_window_hours": 24},
+            settings={"cancellation_window_hours": 24, "meeting_url_template": ""},
         )
 
     return make
