@@ -102,7 +102,7 @@ class NewAvailability(Contract):
     exceptions = fields.List(fields.Nested(DatedHours), load_default=list, validate=validate.Length(max=500))
 
 
-class SlotWindow(Period):
+class SlotWindow(Period, PageQuerySchema):
     start = fields.AwareDateTime(required=True, data_key="from")
     end = fields.AwareDateTime(required=True, data_key="to")
 
@@ -161,6 +161,10 @@ class SessionSearch(Period, PageQuerySchema):
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES_IN_A_SESSION))
     start = fields.AwareDateTime(load_default=None, data_key="from")
     end = fields.AwareDateTime(load_default=None, data_key="to")
+
+
+class NoteSearch(Contract, PageQuerySchema):
+    """A page of a session's notes, oldest first."""
 
 
 class AddNote(Contract):
@@ -222,14 +226,8 @@ class Availability(Schema):
 
 
 class Slot(Schema):
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
-
-
-class Slots(Schema):
-    coach_id = fields.String(required=True)
-    timezone = fields.String(required=True)
-    slots = fields.List(fields.Nested(Slot), required=True, metadata={"description": "UTC"})
+    start = fields.DateTime(required=True, metadata={"description": "UTC"})
+    end = fields.DateTime(required=True, metadata={"description": "UTC"})
 
 
 class CoachingSession(Schema):
@@ -259,7 +257,3 @@ class SessionNote(Schema):
     body = fields.String(required=True)
     shared = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
-
-
-class SessionNotes(Schema):
-    items = fields.List(fields.Nested(SessionNote), required=True)

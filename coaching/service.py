@@ -85,9 +85,10 @@ class CoachingService(service_base.PlatformService):
 
     @rpc
     @accepts(contracts.SlotWindow)
-    def list_slots(self, coach_id, start, end):
+    def list_slots(self, coach_id, start, end, page, page_size):
         profile = self.store.profiles.get(parse_uuid(coach_id))
-        return views.slots_view(profile, booking.free_slots(self.store.session, profile, start, end, utcnow()))
+        slots = booking.free_slots(self.store.session, profile, start, end, utcnow())
+        return views.paged(slots, page, page_size, lambda slot: views.slot_view(profile, slot))
 
     # -- sessions ----------------------------------------------------------
 
@@ -168,11 +169,13 @@ class CoachingService(service_base.PlatformService):
     # -- notes -------------------------------------------------------------
 
     @rpc
-    def list_notes(self, session_id):
+    @accepts(contracts.NoteSearch)
+    def list_notes(self, session_id, page, page_size):
         user_id = self.caller.require_user()
         item = self._visible(session_id)
         shared_only = not booking.is_note_writer(item, user_id)
-        return {"items": [views.note_view(row) for row in self.store.notes.of_session(item.id, shared_only)]}
+        rows, total = self.store.notes.of_session(item.id, shared_only, page, page_size)
+        return page_of([views.note_view(row) for row in rows], total, page, page_size)
 
     @rpc
     @accepts(contracts.AddNote)

@@ -128,11 +128,16 @@ class Sessions(Repository):
 
 
 class Notes(Repository):
-    def of_session(self, session_id, shared_only):
+    def of_session(self, session_id, shared_only, page, page_size):
+        """(one page of a session's notes, oldest first; how many in all)."""
         query = select(SessionNote).where(SessionNote.session_id == session_id)
         if shared_only:
             query = query.where(SessionNote.shared.is_(True))
-        return self.session.scalars(query.order_by(SessionNote.created_at, SessionNote.id)).all()
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(
+            query.order_by(SessionNote.created_at, SessionNote.id).offset(offset_of(page, page_size)).limit(page_size)
+        ).all()
+        return rows, total
 
     def add(self, note):
         self.session.add(note)

@@ -3,6 +3,13 @@
 from datetime import timedelta
 
 from common.clock import isoformat
+from common.pagination import offset_of, page_of
+
+
+def paged(rows, page, page_size, view):
+    """One page of a list made in Python (coaches filtered on their tags, computed slots), as every list answers."""
+    start = offset_of(page, page_size)
+    return page_of([view(row) for row in rows[start : start + page_size]], len(rows), page, page_size)
 
 
 def profile_view(profile, private=False):
@@ -46,13 +53,8 @@ def availability_view(profile, weekly, exceptions):
     }
 
 
-def slots_view(profile, slots):
-    length = timedelta(minutes=profile.session_minutes)
-    return {
-        "coach_id": str(profile.user_id),
-        "timezone": profile.timezone,
-        "slots": [{"start": isoformat(slot), "end": isoformat(slot + length)} for slot in slots],
-    }
+def slot_view(profile, slot):
+    return {"start": isoformat(slot), "end": isoformat(slot + timedelta(minutes=profile.session_minutes))}
 
 
 def session_title(item):

@@ -15,7 +15,7 @@ from tests.support.coaching_setup import COACH_ZONE, iso, make_coach, next_offse
 def _slots(api, token, coach_id, start, end):
     response = api.get(f"/coaching/coaches/{coach_id}/slots", token=token, params={"from": iso(start), "to": iso(end)})
     assert response.status_code == 200, response.text
-    return [slot["start"] for slot in response.json()["data"]["slots"]]
+    return [slot["start"] for slot in response.json()["data"]["items"]]
 
 
 def _parse(text):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from common import events
+from gateway.routes import ROUTES
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.coaching_setup import iso, make_coach, started_session
@@ -23,7 +24,7 @@ def _slots(api, token, coach_id, days=(2, 5)):
     window = {"from": iso(now + timedelta(days=days[0])), "to": iso(now + timedelta(days=days[1]))}
     return [
         slot["start"]
-        for slot in _data(api.get(f"/coaching/coaches/{coach_id}/slots", token=token, params=window))["slots"]
+        for slot in _data(api.get(f"/coaching/coaches/{coach_id}/slots", token=token, params=window))["items"]
     ]
 
 
@@ -197,3 +198,78 @@ def test_a_session_is_completed_only_once_it_has_started(api, platform, event_ta
         "topic": None,
     }
     assert_error(api.post(f"/coaching/sessions/{session['id']}/complete", token=soon_token), 409, "CONFLICT")
+
+
+# The GET routes of coaching and events that answer one thing, not a list.
+ONE_THING = {
+    "/coaching/coaches/<coach_id>",
+    "/coaching/coaches/<coach_id>/availability",  # the coach's hours, replaced whole by its PUT
+    "/coaching/sessions/<session_id>",
+    "/events/<event_id>",
+}
+
+
+def test_every_list_of_coaching_and_events_is_paginated_alike(api, platform):
+    lists = [
+        route.path
+        for route in ROUTES
+        if route.service in ("coaching", "events") and route.method == "GET" and not route.file
+        if route.rpc != "health" and route.path not in ONE_THING
+    ]
+    not_paginated = [
+        path for path in lists if not next(r for r in ROUTES if (r.method, r.path) == ("GET", path)).paginated
+    ]
+    assert len(lists) == 7 and not_paginated == [], lists
+
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    coach, coach_token = make_coach(api, admin)
+    _, learner_token = make_user(api, admin, "lea@example.com", "Lea")
+    now = datetime.now(UTC)
+    window = {"from": iso(now + timedelta(days=2)), "to": iso(now + timedelta(days=5)), "page_size": 100}
+    slots = [
+        slot["start"]
+        for slot in _data(api.get(f"/coaching/coaches/{coach['id']}/slots", token=learner_token, params=window))[
+            "items"
+        ]
+    ]
+    session = _data(
+        api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": slots[0]}), 201
+    )
+    for body in ("one", "two", "three"):
+        _data(api.post(f"/coaching/sessions/{session['id']}/notes", token=coach_token, json={"body": body}), 201)
+    start = datetime.now(UTC) + timedelta(days=5)
+    for title in ("First", "Second"):
+        event = {
+            "title": title,
+            "kind": "in_person",
+            "location": "Room 4",
+            "starts_at": iso(start),
+            "ends_at": iso(start + timedelta(hours=1)),
+            "capacity": 1,
+        }
+        event_id = _data(api.post("/events", token=coach_token, json=event), 201)["id"]
+        _data(api.post(f"/events/{event_id}/register", token=learner_token))
+    _data(api.post(f"/events/{event_id}/register", token=admin))  # waitlisted
+
+    calls = {  # path: (token, query, how many in all)
+        "/coaching/coaches": (learner_token, {}, 1),
+        f"/coaching/coaches/{coach['id']}/slots": (learner_token, window, len(slots) - 1),
+        "/coaching/sessions": (learner_token, {}, 1),
+        f"/coaching/sessions/{session['id']}/notes": (coach_token, {}, 3),
+        "/events": (None, {}, 2),
+        "/events/registrations/me": (learner_token, {}, 2),
+        f"/events/{event_id}/registrations": (coach_token, {}, 2),
+    }
+    for path, (token, query, total) in calls.items():
+        page = _data(api.get(path, token=token, params={**query, "page": 2, "page_size": 1}))
+        assert set(page) == {"items", "total", "page", "page_size"}, path
+        assert (page["total"], page["page"], page["page_size"], len(page["items"])) == (total, 2, 1, min(total - 1, 1)), path
+        assert_error(api.get(path, token=token, params={**query, "page_size": 101}), 400, "VALIDATION_ERROR")
+    # The second of the coach's notes; the waitlisted admin is second in arrival, first in the waitlist.
+    notes = _data(
+        api.get(f"/coaching/sessions/{session['id']}/notes", token=coach_token, params={"page": 2, "page_size": 1})
+    )
+    assert notes["items"][0]["body"] == "two"
+    waiting = _data(api.get(f"/events/{event_id}/registrations", token=coach_token, params={"status": "waitlisted"}))
+    assert [(row["status"], row["waitlist_position"]) for row in waiting["items"]] == [("waitlisted", 1)]

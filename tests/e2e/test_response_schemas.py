@@ -179,7 +179,7 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     start = datetime.now(UTC) + timedelta(days=3)
     window = {"from": iso(start), "to": iso(start + timedelta(days=2))}
     slots = call("GET", "/coaching/coaches/<coach_id>/slots", f"{coach_path}/slots", token=learner, params=window)
-    booking = {"coach_id": coach["id"], "start": slots["slots"][0]["start"], "topic": "Career plan"}
+    booking = {"coach_id": coach["id"], "start": slots["items"][0]["start"], "topic": "Career plan"}
     session = call("POST", "/coaching/sessions", token=learner, json=booking)
     session_path = f"/coaching/sessions/{session['id']}"
     call("GET", "/coaching/sessions", token=learner)
@@ -375,7 +375,7 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     start = datetime.now(UTC) + timedelta(days=3)
     window = {"from": iso(start), "to": iso(start + timedelta(days=2))}
     slots = call("GET", "/coaching/coaches/<coach_id>/slots", f"{coach_path}/slots", token=learner, params=window)
-    first, second = slots["slots"][0]["start"], slots["slots"][1]["start"]
+    first, second = slots["items"][0]["start"], slots["items"][1]["start"]
     session = call("POST", "/coaching/sessions", token=learner, json={"coach_id": coach["id"], "start": first})
     session_path = f"/coaching/sessions/{session['id']}"
     call(

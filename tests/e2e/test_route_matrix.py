@@ -378,7 +378,7 @@ def build_world(api, platform):
         f"/coaching/coaches/{coach['id']}/slots",
         token=learner_token,
         params={"from": iso(start), "to": iso(start + timedelta(days=3))},
-    ).json()["data"]["slots"]
+    ).json()["data"]["items"]
     sessions = [
         data_of(
             api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": slot["start"]}),
