@@ -264,6 +264,14 @@ SESSION_RESCHEDULED = _event(
     "SESSION_RESCHEDULED", "coaching", "either party moves a session", previous_start=_text(required=True), **_SESSION
 )
 SESSION_COMPLETED = _event("SESSION_COMPLETED", "coaching", "the coach (or an admin) completes it", **_SESSION)
+SESSION_PLACE_CHANGED = _event(
+    "SESSION_PLACE_CHANGED",
+    "coaching",
+    "the coach (or an admin) changes where a session happens (its link or location stay off the bus)",
+    kind=_text(required=True),
+    sequence=fields.Integer(required=True),
+    **_SESSION,
+)
 NOTE_SHARED = _event(
     "NOTE_SHARED", "coaching", "the coach writes a shared note", note_id=_text(required=True), **_SESSION
 )

@@ -137,7 +137,7 @@ def test_a_registration_an_enrollment_and_a_booking_each_put_one_event_on_the_bu
         f"/coaching/coaches/{coach['id']}/slots",
         token=learner_token,
         params={"from": iso(start), "to": iso(start + timedelta(days=1))},
-    ).json()["data"]["slots"]
+    ).json()["data"]["items"]
     booked = api.post(
         "/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": slots[0]["start"]}
     )
