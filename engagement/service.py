@@ -78,6 +78,7 @@ class EngagementService(EventConsumer, service_base.PlatformService):
     on_session_booked = consume(catalogue.SESSION_BOOKED)
     on_session_cancelled = consume(catalogue.SESSION_CANCELLED)
     on_session_rescheduled = consume(catalogue.SESSION_RESCHEDULED)
+    on_session_place_changed = consume(catalogue.SESSION_PLACE_CHANGED)
     on_session_completed = consume(catalogue.SESSION_COMPLETED)
     on_note_shared = consume(catalogue.NOTE_SHARED)
     on_event_created = consume(catalogue.EVENT_CREATED)

@@ -71,6 +71,7 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
     on_session_booked = consume(catalogue.SESSION_BOOKED, BacklogEventHandler)
     on_session_cancelled = consume(catalogue.SESSION_CANCELLED, BacklogEventHandler)
     on_session_rescheduled = consume(catalogue.SESSION_RESCHEDULED, BacklogEventHandler)
+    on_session_place_changed = consume(catalogue.SESSION_PLACE_CHANGED, BacklogEventHandler)
     on_note_shared = consume(catalogue.NOTE_SHARED, BacklogEventHandler)
     on_event_registered = consume(catalogue.EVENT_REGISTERED, BacklogEventHandler)
     on_event_waitlisted = consume(catalogue.EVENT_WAITLISTED, BacklogEventHandler)

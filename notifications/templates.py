@@ -75,6 +75,11 @@ TEMPLATES = {
     e.SESSION_RESCHEDULED: Template(
         COACHING, "Coaching session moved", "Your coaching session now starts {starts_at}."
     ),
+    e.SESSION_PLACE_CHANGED: Template(
+        COACHING,
+        "Coaching session: new place",
+        "Where your coaching session of {starts_at} happens has changed: open the session to see it.",
+    ),
     e.NOTE_SHARED: Template(COACHING, "A coaching note was shared", "Your coach shared a note with you."),
     e.EVENT_REGISTERED: Template(EVENTS, "You are registered", "You are registered for {event_title} ({starts_at})."),
     e.EVENT_WAITLISTED: Template(

@@ -8,6 +8,7 @@ from icalendar import Calendar
 from common import events
 from gateway.routes import ROUTES
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_notifications import wait_until
 from tests.e2e.test_users import make_user
 from tests.support.coaching_setup import iso, make_coach, started_session
 
@@ -105,6 +106,15 @@ def test_a_session_link_is_for_its_two_people_and_their_calendars(api, platform,
     assert changed["user_id"] == learner["id"]
     assert changed["metadata"]["kind"] == "in_person" and changed["metadata"]["sequence"] == moved["sequence"]
     assert room not in str(changed) and "Room 4" not in str(changed)  # the bus is read by every consumer
+    # The learner is told in the app (the place itself stays behind the session's own read).
+    told = wait_until(
+        lambda: [
+            item
+            for item in _data(api.get("/notifications", token=learner_token))["items"]
+            if item["event_type"] == events.SESSION_PLACE_CHANGED
+        ]
+    )
+    assert told[0]["subject"] == "Coaching session: new place" and "Room 4" not in told[0]["text"]
 
     # The learner's calendar feed: the link as URL and LOCATION, the room as LOCATION.
     items, _ = _feed(api, learner_token)
