@@ -1,0 +1,199 @@
+"""The read cache's stores and its rules (gateway/cache.py, gateway/cache_policy.py), in memory and in Redis."""
+
+import uuid
+
+import pytest
+import redis
+from nameko.testing.utils import find_free_port
+
+from common import events
+from gateway import cache_policy
+from gateway.cache import MemoryEntries, ReadCache, RedisEntries
+from gateway.keyvalue import redis_client
+from gateway.routes import ROUTES
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def route(method, path):
+    return next(r for r in ROUTES if r.method == method and r.path == path)
+
+
+CATALOG = route("GET", "/training/courses")
+COURSE = route("GET", "/training/courses/<course_id>")
+UPDATE_COURSE = route("PUT", "/training/courses/<course_id>")
+PROFILE = route("GET", "/users/profile")
+FOLLOW = route("POST", "/users/<user_id>/follow")
+HEALTH = route("GET", "/users/health")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def entries(request):
+    if request.param == "memory":
+        yield MemoryEntries(max_bytes=1000)
+        return
+    client = redis.Redis.from_url(REDIS_URL)
+    prefix = f"test-cache-unit-{uuid.uuid4().hex}-"
+    yield RedisEntries(client, prefix)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+class Service:
+    """Stands in for the RPC: counts its calls."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.answer
+
+
+def test_a_read_is_answered_from_the_cache_until_its_group_is_dropped(entries):
+    cache = ReadCache(entries, ttl=60)
+    service = Service({"items": [1]})
+    headers = {}
+    for _ in range(3):
+        assert cache.call(CATALOG, None, (), {"page": 1}, service, headers) == {"items": [1]}
+    assert service.calls == 1 and headers["X-Cache"] == "hit"
+    cache.apply(events.make_event(events.COURSE_PUBLISHED, course_id="c1"))
+    service.answer = {"items": [1, 2]}
+    assert cache.call(CATALOG, None, (), {"page": 1}, service, headers) == {"items": [1, 2]}
+    assert service.calls == 2
+
+
+def test_answers_are_kept_per_caller_and_arguments(entries):
+    cache = ReadCache(entries, ttl=60)
+    service = Service({"enrolled": False})
+    cache.call(COURSE, None, (), {"course_id": "c1"}, service, {})
+    cache.call(COURSE, "u1", ("learner",), {"course_id": "c1"}, service, {})
+    cache.call(COURSE, "u1", ("learner", "coach"), {"course_id": "c1"}, service, {})
+    cache.call(COURSE, "u2", ("learner",), {"course_id": "c1"}, service, {})
+    cache.call(COURSE, None, (), {"course_id": "c2"}, service, {})
+    assert service.calls == 5
+    cache.call(COURSE, "u2", ("learner",), {"course_id": "c1"}, service, {})
+    assert service.calls == 5
+
+
+def test_a_write_drops_its_groups_after_the_service_answered_even_when_it_failed(entries):
+    cache = ReadCache(entries, ttl=60)
+    reads = Service({"title": "old"})
+    cache.call(COURSE, None, (), {"course_id": "c1"}, reads, {})
+
+    def failing_write():
+        raise RuntimeError("the service failed half way")
+
+    with pytest.raises(RuntimeError):
+        cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, failing_write, {})
+    reads.answer = {"title": "new"}
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, reads, {}) == {"title": "new"}
+
+
+def test_a_read_under_way_while_a_write_lands_is_not_kept(entries):
+    """The generations are read before the RPC: an answer older than a drop is stale at once."""
+    cache = ReadCache(entries, ttl=60)
+
+    def read_during_a_write():
+        cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, lambda: {"title": "new"}, {})
+        return {"title": "old"}  # what the service had read before the write committed
+
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, read_during_a_write, {}) == {"title": "old"}
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, lambda: {"title": "new"}, {}) == {"title": "new"}
+
+
+def test_profiles_are_dropped_for_the_users_a_change_names(entries):
+    cache = ReadCache(entries, ttl=60)
+    service = Service({"followers": 0})
+    for user in ("u1", "u2", "u3"):
+        cache.call(PROFILE, user, ("learner",), {}, service, {})
+    assert service.calls == 3
+    cache.call(FOLLOW, "u1", ("learner",), {"user_id": "u2"}, lambda: {"following": True}, {})
+    for user in ("u1", "u2", "u3"):
+        cache.call(PROFILE, user, ("learner",), {}, service, {})
+    assert service.calls == 5  # u1 and u2 asked again, u3 not
+    cache.apply(events.make_event(events.USER_FOLLOWED, user_id="u3", followee_id="u1"))
+    for user in ("u1", "u2", "u3"):
+        cache.call(PROFILE, user, ("learner",), {}, service, {})
+    assert service.calls == 7
+
+
+def test_uncached_routes_and_events_that_change_nothing_cached_go_through():
+    entries = MemoryEntries()
+    cache = ReadCache(entries, ttl=60)
+    service = Service({"status": "ok"})
+    cache.call(HEALTH, None, (), {}, service, {})
+    cache.call(HEALTH, None, (), {}, service, {})
+    assert service.calls == 2
+    cache.apply(events.make_event(events.USER_LOGGED_IN, user_id="u1"))
+    assert entries.generations == {}
+
+
+def test_answers_live_ttl_seconds_from_when_they_were_asked_for():
+    clock = Clock()
+    cache = ReadCache(MemoryEntries(clock=clock), ttl=1.0, clock=clock)
+    service = Service({"items": []})
+    cache.call(CATALOG, None, (), {}, service, {})
+    clock.now += 0.9
+    cache.call(CATALOG, None, (), {}, service, {})
+    assert service.calls == 1
+    clock.now += 0.2
+    cache.call(CATALOG, None, (), {}, service, {})
+    assert service.calls == 2
+
+
+def test_memory_entries_stay_within_their_bound():
+    entries = MemoryEntries(max_bytes=100)
+    for index in range(50):
+        entries.put(f"k{index}", (), "x" * 30, expires_at=float("inf"))
+    assert entries.size <= 100 and len(entries.entries) == 3
+    assert entries.lookup("k49", ())[0] == "x" * 30
+    assert entries.lookup("k0", ())[0] is None
+    entries.put("huge", (), "x" * 101, expires_at=float("inf"))
+    assert entries.lookup("huge", ())[0] is None
+
+
+def test_a_redis_outage_makes_reads_uncached_and_drops_wait_for_its_return():
+    down = redis.Redis(host="127.0.0.1", port=find_free_port(), socket_timeout=0.2, socket_connect_timeout=0.2)
+    prefix = f"test-cache-unit-{uuid.uuid4().hex}-"
+    entries = RedisEntries(redis_client(REDIS_URL), prefix)
+    clock = Clock()
+    cache = ReadCache(entries, ttl=60, clock=clock)
+    service = Service({"title": "old"})
+    cache.call(COURSE, None, (), {"course_id": "c1"}, service, {})  # kept in Redis
+
+    entries.client = down
+    headers = {}
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, headers) == {"title": "old"}
+    assert service.calls == 2 and "X-Cache" not in headers
+    service.answer = {"title": "new"}
+    cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, lambda: {}, {})  # its drop fails
+    assert cache.pending_drops == {"training"}
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, {}) == {"title": "new"}
+
+    entries.client = redis_client(REDIS_URL)  # Redis is back, still holding the old answer
+    clock.now += 1.5  # after the pause
+    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, {}) == {"title": "new"}
+    assert cache.pending_drops == set()
+    for key in entries.client.scan_iter(f"{prefix}*"):
+        entries.client.delete(key)
+
+
+def test_every_cached_route_and_dropping_service_exists():
+    paths = {(r.method, r.path) for r in ROUTES}
+    assert set(cache_policy.CACHED_READS) <= paths
+    assert {r.service for r in ROUTES if (r.method, r.path) in cache_policy.CACHED_READS} <= set(
+        cache_policy.WRITE_DROPS
+    )
+    for types, _ in cache_policy.EVENT_DROPS.values():
+        assert types <= events.EVENT_TYPES
