@@ -107,8 +107,9 @@ class RedisEntries:
 
 
 class ReadCache:
-    """What a worker sees: ``call(route, caller_id, roles, arguments, fetch, headers)`` answers a cached read
-    from the cache or ``fetch()``, and makes a write's ``fetch()`` drop the groups it touches."""
+    """What a worker sees: ``call(request, route, caller, arguments, fetch, headers)`` answers a cached read
+    from the cache or ``fetch()``, and makes a write's ``fetch()`` drop the groups it touches. A request
+    with ``Cache-Control: no-cache`` is asked of the service (and its answer kept for the next ones)."""
 
     def __init__(self, entries, ttl=1.0, clock=time.time, pause_after_failure=1.0):
         self.entries = entries
@@ -118,7 +119,8 @@ class ReadCache:
         self.unusable_until = 0.0
         self.pending_drops = set()  # groups not dropped yet because Redis failed
 
-    def call(self, route, caller_id, roles, arguments, fetch, headers):
+    def call(self, request, route, caller, arguments, fetch, headers):
+        caller_id, roles = caller.user_id, caller.roles
         policy = cache_policy.cached_read(route) if self.ttl > 0 else None
         if policy is None:
             written = cache_policy.groups_written_by(route, caller_id, arguments)
@@ -138,7 +140,7 @@ class ReadCache:
         except redis.RedisError:
             self._failed("read")
             return fetch()
-        if text is not None:
+        if text is not None and not fresh_asked(request):
             headers["X-Cache"] = HIT
             return json.loads(text)
         result = fetch()
@@ -179,6 +181,10 @@ class ReadCache:
         if self.clock() >= self.unusable_until:
             log.warning("read cache unavailable (%s failed): reads go to the services for a while", what)
         self.unusable_until = self.clock() + self.pause_after_failure
+
+
+def fresh_asked(request):
+    return "no-cache" in request.headers.get("Cache-Control", "")
 
 
 class CachedReads(KeyValueProvider):

@@ -112,7 +112,7 @@ class GatewayService:
                 result = getattr(self, f"local_{route.rpc}")(calls, settings, **kwargs)
             else:
                 fetch = partial(self._call_service, request, route, kwargs, calls, headers)
-                result = self.read_cache.call(route, self.caller.user_id, self.caller.roles, kwargs, fetch, headers)
+                result = self.read_cache.call(request, route, self.caller, kwargs, fetch, headers)
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result

@@ -5,12 +5,15 @@ import uuid
 import pytest
 import redis
 from nameko.testing.utils import find_free_port
+from werkzeug.wrappers import Request
 
 from common import events
+from common.exceptions import Unauthorized
 from gateway import cache_policy
 from gateway.cache import MemoryEntries, ReadCache, RedisEntries
 from gateway.keyvalue import redis_client
 from gateway.routes import ROUTES
+from gateway.tokens import RememberedTokens
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,6 +24,16 @@ class Clock:
 
     def __call__(self):
         return self.now
+
+
+class As:
+    """Who calls, as the gateway's ``CallerContext`` says."""
+
+    def __init__(self, user_id, roles):
+        self.user_id, self.roles = user_id, roles
+
+
+REQUEST = Request.from_values("/")
 
 
 def route(method, path):
@@ -65,39 +78,39 @@ def test_a_read_is_answered_from_the_cache_until_its_group_is_dropped(entries):
     service = Service({"items": [1]})
     headers = {}
     for _ in range(3):
-        assert cache.call(CATALOG, None, (), {"page": 1}, service, headers) == {"items": [1]}
+        assert cache.call(REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1]}
     assert service.calls == 1 and headers["X-Cache"] == "hit"
     cache.apply(events.make_event(events.COURSE_PUBLISHED, course_id="c1"))
     service.answer = {"items": [1, 2]}
-    assert cache.call(CATALOG, None, (), {"page": 1}, service, headers) == {"items": [1, 2]}
+    assert cache.call(REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1, 2]}
     assert service.calls == 2
 
 
 def test_answers_are_kept_per_caller_and_arguments(entries):
     cache = ReadCache(entries, ttl=60)
     service = Service({"enrolled": False})
-    cache.call(COURSE, None, (), {"course_id": "c1"}, service, {})
-    cache.call(COURSE, "u1", ("learner",), {"course_id": "c1"}, service, {})
-    cache.call(COURSE, "u1", ("learner", "coach"), {"course_id": "c1"}, service, {})
-    cache.call(COURSE, "u2", ("learner",), {"course_id": "c1"}, service, {})
-    cache.call(COURSE, None, (), {"course_id": "c2"}, service, {})
+    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})
+    cache.call(REQUEST, COURSE, As("u1", ("learner",)), {"course_id": "c1"}, service, {})
+    cache.call(REQUEST, COURSE, As("u1", ("learner", "coach")), {"course_id": "c1"}, service, {})
+    cache.call(REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
+    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c2"}, service, {})
     assert service.calls == 5
-    cache.call(COURSE, "u2", ("learner",), {"course_id": "c1"}, service, {})
+    cache.call(REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
     assert service.calls == 5
 
 
 def test_a_write_drops_its_groups_after_the_service_answered_even_when_it_failed(entries):
     cache = ReadCache(entries, ttl=60)
     reads = Service({"title": "old"})
-    cache.call(COURSE, None, (), {"course_id": "c1"}, reads, {})
+    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {})
 
     def failing_write():
         raise RuntimeError("the service failed half way")
 
     with pytest.raises(RuntimeError):
-        cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, failing_write, {})
+        cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, failing_write, {})
     reads.answer = {"title": "new"}
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, reads, {}) == {"title": "new"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {}) == {"title": "new"}
 
 
 def test_a_read_under_way_while_a_write_lands_is_not_kept(entries):
@@ -105,26 +118,28 @@ def test_a_read_under_way_while_a_write_lands_is_not_kept(entries):
     cache = ReadCache(entries, ttl=60)
 
     def read_during_a_write():
-        cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, lambda: {"title": "new"}, {})
+        cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {"title": "new"}, {})
         return {"title": "old"}  # what the service had read before the write committed
 
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, read_during_a_write, {}) == {"title": "old"}
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, lambda: {"title": "new"}, {}) == {"title": "new"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, read_during_a_write, {}) == {"title": "old"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}) == {
+        "title": "new"
+    }
 
 
 def test_profiles_are_dropped_for_the_users_a_change_names(entries):
     cache = ReadCache(entries, ttl=60)
     service = Service({"followers": 0})
     for user in ("u1", "u2", "u3"):
-        cache.call(PROFILE, user, ("learner",), {}, service, {})
+        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 3
-    cache.call(FOLLOW, "u1", ("learner",), {"user_id": "u2"}, lambda: {"following": True}, {})
+    cache.call(REQUEST, FOLLOW, As("u1", ("learner",)), {"user_id": "u2"}, lambda: {"following": True}, {})
     for user in ("u1", "u2", "u3"):
-        cache.call(PROFILE, user, ("learner",), {}, service, {})
+        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 5  # u1 and u2 asked again, u3 not
     cache.apply(events.make_event(events.USER_FOLLOWED, user_id="u3", followee_id="u1"))
     for user in ("u1", "u2", "u3"):
-        cache.call(PROFILE, user, ("learner",), {}, service, {})
+        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 7
 
 
@@ -132,8 +147,8 @@ def test_uncached_routes_and_events_that_change_nothing_cached_go_through():
     entries = MemoryEntries()
     cache = ReadCache(entries, ttl=60)
     service = Service({"status": "ok"})
-    cache.call(HEALTH, None, (), {}, service, {})
-    cache.call(HEALTH, None, (), {}, service, {})
+    cache.call(REQUEST, HEALTH, As(None, ()), {}, service, {})
+    cache.call(REQUEST, HEALTH, As(None, ()), {}, service, {})
     assert service.calls == 2
     cache.apply(events.make_event(events.USER_LOGGED_IN, user_id="u1"))
     assert entries.generations == {}
@@ -143,12 +158,12 @@ def test_answers_live_ttl_seconds_from_when_they_were_asked_for():
     clock = Clock()
     cache = ReadCache(MemoryEntries(clock=clock), ttl=1.0, clock=clock)
     service = Service({"items": []})
-    cache.call(CATALOG, None, (), {}, service, {})
+    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
     clock.now += 0.9
-    cache.call(CATALOG, None, (), {}, service, {})
+    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
     assert service.calls == 1
     clock.now += 0.2
-    cache.call(CATALOG, None, (), {}, service, {})
+    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
     assert service.calls == 2
 
 
@@ -170,20 +185,20 @@ def test_a_redis_outage_makes_reads_uncached_and_drops_wait_for_its_return():
     clock = Clock()
     cache = ReadCache(entries, ttl=60, clock=clock)
     service = Service({"title": "old"})
-    cache.call(COURSE, None, (), {"course_id": "c1"}, service, {})  # kept in Redis
+    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})  # kept in Redis
 
     entries.client = down
     headers = {}
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, headers) == {"title": "old"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, headers) == {"title": "old"}
     assert service.calls == 2 and "X-Cache" not in headers
     service.answer = {"title": "new"}
-    cache.call(UPDATE_COURSE, "i1", ("instructor",), {"course_id": "c1"}, lambda: {}, {})  # its drop fails
+    cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {}, {})  # its drop fails
     assert cache.pending_drops == {"training"}
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, {}) == {"title": "new"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
 
     entries.client = redis_client(REDIS_URL)  # Redis is back, still holding the old answer
     clock.now += 1.5  # after the pause
-    assert cache.call(COURSE, None, (), {"course_id": "c1"}, service, {}) == {"title": "new"}
+    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
     assert cache.pending_drops == set()
     for key in entries.client.scan_iter(f"{prefix}*"):
         entries.client.delete(key)
@@ -197,3 +212,33 @@ def test_every_cached_route_and_dropping_service_exists():
     )
     for types, _ in cache_policy.EVENT_DROPS.values():
         assert types <= events.EVENT_TYPES
+
+
+def test_no_cache_asks_the_service_and_keeps_its_answer():
+    cache = ReadCache(MemoryEntries(), ttl=60)
+    service = Service({"items": []})
+    fresh = Request.from_values("/", headers={"Cache-Control": "no-cache"})
+    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
+    service.answer = {"items": [1]}
+    assert cache.call(fresh, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
+    assert cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
+    assert service.calls == 2
+
+
+def test_a_remembered_token_is_refused_once_it_expires():
+    clock = Clock()
+
+    class Verifier:
+        calls = 0
+
+        def verify(self, token, fetch_jwks=None):
+            Verifier.calls += 1
+            return {"sub": "u1", "exp": clock.now + 10}
+
+    tokens = RememberedTokens(Verifier(), clock=clock)
+    assert tokens.verify("t")["sub"] == "u1"
+    assert tokens.verify("t")["sub"] == "u1"
+    assert Verifier.calls == 1
+    clock.now += 11
+    with pytest.raises(Unauthorized):
+        tokens.verify("t")
