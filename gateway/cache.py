@@ -7,7 +7,8 @@ not the current ones is a miss. Taking the numbers *before* the RPC closes the r
 that was under way while a write committed keeps the old numbers, which the write's drop has raised.
 
 In Redis (``REDIS_URL``; replicas share it) a lookup is one ``MGET`` of the generations and the entry;
-in memory the entries are bounded by ``GATEWAY.CACHE.MAX_BYTES``. When Redis fails, reads go to the
+in memory the entries are bounded by ``GATEWAY.CACHE.MAX_BYTES``. A miss is asked of the service once per
+replica: the same read arriving meanwhile waits for that answer. When Redis fails, reads go to the
 services uncached (never an error), groups that could not be dropped are kept and dropped first when
 Redis answers again, and Redis is left alone for a second.
 """
@@ -18,6 +19,7 @@ import time
 from collections import OrderedDict
 
 import redis
+from eventlet.event import Event
 from nameko.events import event_handler
 
 from gateway import cache_policy
@@ -118,6 +120,9 @@ class ReadCache:
         self.pause_after_failure = pause_after_failure
         self.unusable_until = 0.0
         self.pending_drops = set()  # groups not dropped yet because Redis failed
+        # key -> (generations, Event): reads asked of a service now; the same read meanwhile waits for it, so
+        # an answer that expires under load costs one RPC, not one per connection (and p99 stays a hit's).
+        self.in_flight = {}
 
     def call(self, request, route, caller, arguments, fetch, headers):
         caller_id, roles = caller.user_id, caller.roles
@@ -140,13 +145,34 @@ class ReadCache:
         except redis.RedisError:
             self._failed("read")
             return fetch()
-        if text is not None and not fresh_asked(request):
+        fresh = fresh_asked(request)
+        if text is not None and not fresh:
             headers["X-Cache"] = HIT
             return json.loads(text)
-        result = fetch()
         headers["X-Cache"] = MISS
+        joined = None if fresh else self.in_flight.get(key)
+        if joined is not None and joined[0] == generations:
+            # The same read for the same caller is under way, begun after the last drop: its answer is as fresh.
+            text = joined[1].wait()
+            if text is not None:
+                return json.loads(text)
+            return fetch()  # it failed: this one asks for itself
+        return self._fetch(key, generations, asked_at, fetch)
+
+    def _fetch(self, key, generations, asked_at, fetch):
+        """``fetch()``, kept, and handed to the requests that came for the same key meanwhile."""
+        done = Event()
+        self.in_flight[key] = (generations, done)
+        text = None
         try:
-            self.entries.put(key, generations, json.dumps(result, separators=(",", ":")), asked_at + self.ttl)
+            result = fetch()
+            text = json.dumps(result, separators=(",", ":"))
+        finally:
+            if self.in_flight.get(key, (None, None))[1] is done:
+                del self.in_flight[key]
+            done.send(text)
+        try:
+            self.entries.put(key, generations, text, asked_at + self.ttl)
         except redis.RedisError:
             self._failed("write")
         return result

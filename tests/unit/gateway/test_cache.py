@@ -2,6 +2,8 @@
 
 import uuid
 
+import eventlet
+import eventlet.event
 import pytest
 import redis
 from nameko.testing.utils import find_free_port
@@ -242,3 +244,44 @@ def test_a_remembered_token_is_refused_once_it_expires():
     clock.now += 11
     with pytest.raises(Unauthorized):
         tokens.verify("t")
+
+
+def test_the_same_read_meanwhile_waits_for_the_one_under_way():
+    cache = ReadCache(MemoryEntries(), ttl=60)
+    release = eventlet.event.Event()
+    calls = []
+
+    def slow_service():
+        calls.append(1)
+        release.wait()
+        return {"items": [1]}
+
+    readers = [
+        eventlet.spawn(cache.call, REQUEST, CATALOG, As(None, ()), {"page": 1}, slow_service, {}) for _ in range(5)
+    ]
+    eventlet.sleep(0.01)
+    release.send(True)
+    assert [reader.wait() for reader in readers] == [{"items": [1]}] * 5
+    assert len(calls) == 1
+
+
+def test_a_read_under_way_before_a_drop_is_not_joined():
+    cache = ReadCache(MemoryEntries(), ttl=60)
+    release = eventlet.event.Event()
+
+    def old_read():
+        release.wait()
+        return {"title": "old"}
+
+    first = eventlet.spawn(cache.call, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, old_read, {})
+    eventlet.sleep(0.01)
+    cache.apply(events.make_event(events.COURSE_PUBLISHED, course_id="c1"))
+    second = eventlet.spawn(
+        cache.call, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}
+    )
+    assert second.wait() == {"title": "new"}
+    release.send(True)
+    assert first.wait() == {"title": "old"}  # its own caller asked before the change
+    # The old answer was kept under the old generations: nobody gets it any more.
+    later = cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "newer"}, {})
+    assert later != {"title": "old"}
