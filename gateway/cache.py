@@ -23,6 +23,7 @@ from eventlet.event import Event
 from nameko.events import event_handler
 
 from gateway import cache_policy
+from gateway.envelope import EncodedJson
 from gateway.keyvalue import KeyValueProvider
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,9 @@ class RedisEntries:
 
 class ReadCache:
     """What a worker sees: ``call(request, route, caller, arguments, fetch, headers)`` answers a cached read
-    from the cache or ``fetch()``, and makes a write's ``fetch()`` drop the groups it touches. A request
-    with ``Cache-Control: no-cache`` is asked of the service (and its answer kept for the next ones)."""
+    from the cache (as ``EncodedJson``, which the envelope takes as it is) or ``fetch()``, and makes a
+    write's ``fetch()`` drop the groups it touches. A request with ``Cache-Control: no-cache`` is asked of
+    the service (and its answer kept for the next ones)."""
 
     def __init__(self, entries, ttl=1.0, clock=time.time, pause_after_failure=1.0):
         self.entries = entries
@@ -148,7 +150,7 @@ class ReadCache:
         fresh = fresh_asked(request)
         if text is not None and not fresh:
             headers["X-Cache"] = HIT
-            return json.loads(text)
+            return EncodedJson(text.decode() if isinstance(text, bytes) else text)
         headers["X-Cache"] = MISS
         joined = None if fresh else self.in_flight.get(key)
         if joined is not None and joined[0] == generations:

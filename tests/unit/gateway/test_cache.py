@@ -1,5 +1,6 @@
 """The read cache's stores and its rules (gateway/cache.py, gateway/cache_policy.py), in memory and in Redis."""
 
+import json
 import uuid
 
 import eventlet
@@ -13,6 +14,7 @@ from common import events
 from common.exceptions import Unauthorized
 from gateway import cache_policy
 from gateway.cache import MemoryEntries, ReadCache, RedisEntries
+from gateway.envelope import EncodedJson
 from gateway.keyvalue import redis_client
 from gateway.routes import ROUTES
 from gateway.tokens import RememberedTokens
@@ -36,6 +38,12 @@ class As:
 
 
 REQUEST = Request.from_values("/")
+
+
+def ask(cache, *args):
+    """``cache.call(*args)``, a cached answer decoded (the cache hands it on encoded, for the envelope)."""
+    answer = cache.call(*args)
+    return json.loads(answer) if isinstance(answer, EncodedJson) else answer
 
 
 def route(method, path):
@@ -80,39 +88,39 @@ def test_a_read_is_answered_from_the_cache_until_its_group_is_dropped(entries):
     service = Service({"items": [1]})
     headers = {}
     for _ in range(3):
-        assert cache.call(REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1]}
+        assert ask(cache, REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1]}
     assert service.calls == 1 and headers["X-Cache"] == "hit"
     cache.apply(events.make_event(events.COURSE_PUBLISHED, course_id="c1"))
     service.answer = {"items": [1, 2]}
-    assert cache.call(REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1, 2]}
+    assert ask(cache, REQUEST, CATALOG, As(None, ()), {"page": 1}, service, headers) == {"items": [1, 2]}
     assert service.calls == 2
 
 
 def test_answers_are_kept_per_caller_and_arguments(entries):
     cache = ReadCache(entries, ttl=60)
     service = Service({"enrolled": False})
-    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})
-    cache.call(REQUEST, COURSE, As("u1", ("learner",)), {"course_id": "c1"}, service, {})
-    cache.call(REQUEST, COURSE, As("u1", ("learner", "coach")), {"course_id": "c1"}, service, {})
-    cache.call(REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
-    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c2"}, service, {})
+    ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})
+    ask(cache, REQUEST, COURSE, As("u1", ("learner",)), {"course_id": "c1"}, service, {})
+    ask(cache, REQUEST, COURSE, As("u1", ("learner", "coach")), {"course_id": "c1"}, service, {})
+    ask(cache, REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
+    ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c2"}, service, {})
     assert service.calls == 5
-    cache.call(REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
+    ask(cache, REQUEST, COURSE, As("u2", ("learner",)), {"course_id": "c1"}, service, {})
     assert service.calls == 5
 
 
 def test_a_write_drops_its_groups_after_the_service_answered_even_when_it_failed(entries):
     cache = ReadCache(entries, ttl=60)
     reads = Service({"title": "old"})
-    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {})
+    ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {})
 
     def failing_write():
         raise RuntimeError("the service failed half way")
 
     with pytest.raises(RuntimeError):
-        cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, failing_write, {})
+        ask(cache, REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, failing_write, {})
     reads.answer = {"title": "new"}
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {}) == {"title": "new"}
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, reads, {}) == {"title": "new"}
 
 
 def test_a_read_under_way_while_a_write_lands_is_not_kept(entries):
@@ -120,11 +128,11 @@ def test_a_read_under_way_while_a_write_lands_is_not_kept(entries):
     cache = ReadCache(entries, ttl=60)
 
     def read_during_a_write():
-        cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {"title": "new"}, {})
+        ask(cache, REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {"title": "new"}, {})
         return {"title": "old"}  # what the service had read before the write committed
 
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, read_during_a_write, {}) == {"title": "old"}
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}) == {
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, read_during_a_write, {}) == {"title": "old"}
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}) == {
         "title": "new"
     }
 
@@ -133,15 +141,15 @@ def test_profiles_are_dropped_for_the_users_a_change_names(entries):
     cache = ReadCache(entries, ttl=60)
     service = Service({"followers": 0})
     for user in ("u1", "u2", "u3"):
-        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
+        ask(cache, REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 3
-    cache.call(REQUEST, FOLLOW, As("u1", ("learner",)), {"user_id": "u2"}, lambda: {"following": True}, {})
+    ask(cache, REQUEST, FOLLOW, As("u1", ("learner",)), {"user_id": "u2"}, lambda: {"following": True}, {})
     for user in ("u1", "u2", "u3"):
-        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
+        ask(cache, REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 5  # u1 and u2 asked again, u3 not
     cache.apply(events.make_event(events.USER_FOLLOWED, user_id="u3", followee_id="u1"))
     for user in ("u1", "u2", "u3"):
-        cache.call(REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
+        ask(cache, REQUEST, PROFILE, As(user, ("learner",)), {}, service, {})
     assert service.calls == 7
 
 
@@ -149,8 +157,8 @@ def test_uncached_routes_and_events_that_change_nothing_cached_go_through():
     entries = MemoryEntries()
     cache = ReadCache(entries, ttl=60)
     service = Service({"status": "ok"})
-    cache.call(REQUEST, HEALTH, As(None, ()), {}, service, {})
-    cache.call(REQUEST, HEALTH, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, HEALTH, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, HEALTH, As(None, ()), {}, service, {})
     assert service.calls == 2
     cache.apply(events.make_event(events.USER_LOGGED_IN, user_id="u1"))
     assert entries.generations == {}
@@ -160,12 +168,12 @@ def test_answers_live_ttl_seconds_from_when_they_were_asked_for():
     clock = Clock()
     cache = ReadCache(MemoryEntries(clock=clock), ttl=1.0, clock=clock)
     service = Service({"items": []})
-    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
     clock.now += 0.9
-    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
     assert service.calls == 1
     clock.now += 0.2
-    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
     assert service.calls == 2
 
 
@@ -187,20 +195,20 @@ def test_a_redis_outage_makes_reads_uncached_and_drops_wait_for_its_return():
     clock = Clock()
     cache = ReadCache(entries, ttl=60, clock=clock)
     service = Service({"title": "old"})
-    cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})  # kept in Redis
+    ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {})  # kept in Redis
 
     entries.client = down
     headers = {}
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, headers) == {"title": "old"}
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, headers) == {"title": "old"}
     assert service.calls == 2 and "X-Cache" not in headers
     service.answer = {"title": "new"}
-    cache.call(REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {}, {})  # its drop fails
+    ask(cache, REQUEST, UPDATE_COURSE, As("i1", ("instructor",)), {"course_id": "c1"}, lambda: {}, {})  # its drop fails
     assert cache.pending_drops == {"training"}
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
 
     entries.client = redis_client(REDIS_URL)  # Redis is back, still holding the old answer
     clock.now += 1.5  # after the pause
-    assert cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
+    assert ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, service, {}) == {"title": "new"}
     assert cache.pending_drops == set()
     for key in entries.client.scan_iter(f"{prefix}*"):
         entries.client.delete(key)
@@ -220,10 +228,10 @@ def test_no_cache_asks_the_service_and_keeps_its_answer():
     cache = ReadCache(MemoryEntries(), ttl=60)
     service = Service({"items": []})
     fresh = Request.from_values("/", headers={"Cache-Control": "no-cache"})
-    cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {})
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
     service.answer = {"items": [1]}
-    assert cache.call(fresh, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
-    assert cache.call(REQUEST, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
+    assert ask(cache, fresh, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
+    assert ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {}) == {"items": [1]}
     assert service.calls == 2
 
 
@@ -257,7 +265,7 @@ def test_the_same_read_meanwhile_waits_for_the_one_under_way():
         return {"items": [1]}
 
     readers = [
-        eventlet.spawn(cache.call, REQUEST, CATALOG, As(None, ()), {"page": 1}, slow_service, {}) for _ in range(5)
+        eventlet.spawn(ask, cache, REQUEST, CATALOG, As(None, ()), {"page": 1}, slow_service, {}) for _ in range(5)
     ]
     eventlet.sleep(0.01)
     release.send(True)
@@ -273,15 +281,15 @@ def test_a_read_under_way_before_a_drop_is_not_joined():
         release.wait()
         return {"title": "old"}
 
-    first = eventlet.spawn(cache.call, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, old_read, {})
+    first = eventlet.spawn(ask, cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, old_read, {})
     eventlet.sleep(0.01)
     cache.apply(events.make_event(events.COURSE_PUBLISHED, course_id="c1"))
     second = eventlet.spawn(
-        cache.call, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}
+        ask, cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "new"}, {}
     )
     assert second.wait() == {"title": "new"}
     release.send(True)
     assert first.wait() == {"title": "old"}  # its own caller asked before the change
     # The old answer was kept under the old generations: nobody gets it any more.
-    later = cache.call(REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "newer"}, {})
+    later = ask(cache, REQUEST, COURSE, As(None, ()), {"course_id": "c1"}, lambda: {"title": "newer"}, {})
     assert later != {"title": "old"}
