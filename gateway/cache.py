@@ -29,7 +29,7 @@ from gateway.keyvalue import KeyValueProvider
 log = logging.getLogger(__name__)
 
 EVERYTHING = "*"  # a group every answer belongs to: raised when a gateway starts on Redis
-HIT, MISS = "hit", "miss"
+HIT, MISS, RENEW = "hit", "miss", "renew"
 
 
 class MemoryEntries:
@@ -44,16 +44,16 @@ class MemoryEntries:
         self.generations = {}  # group -> (number, raised at)
 
     def lookup(self, key, groups):
-        """``(text or None, the groups' current generations)``."""
+        """``(text or None, the groups' current generations, when the text expires)``."""
         generations = tuple(self.generations.get(group, (0, 0))[0] for group in groups)
         entry = self.entries.get(key)
         if entry is None:
-            return None, generations
+            return None, generations, None
         if entry[0] != generations or entry[1] <= self.clock():
             self._remove(key)
-            return None, generations
+            return None, generations, None
         self.entries.move_to_end(key)
-        return entry[2], generations
+        return entry[2], generations, entry[1]
 
     def put(self, key, generations, text, expires_at):
         self._remove(key)
@@ -79,7 +79,7 @@ class MemoryEntries:
 
 
 class RedisEntries:
-    """Answers in Redis: ``<prefix>e:<key>`` = ``"<generations>\\n<json>"`` expiring with the answer,
+    """Answers in Redis: ``<prefix>e:<key>`` = ``"<generations>\\n<expiry ms>\\n<json>"`` expiring with it,
     ``<prefix>g:<group>`` = the group's generation, kept ``keep_generations`` seconds after it last rose."""
 
     def __init__(self, client, prefix, keep_generations=3600):
@@ -91,14 +91,16 @@ class RedisEntries:
         *numbers, stored = self.client.mget([f"{self.prefix}g:{group}" for group in groups] + [f"{self.prefix}e:{key}"])
         generations = ",".join((number or b"0").decode() for number in numbers)
         if stored is None:
-            return None, generations
-        stored_generations, _, text = stored.partition(b"\n")
+            return None, generations, None
+        stored_generations, _, rest = stored.partition(b"\n")
         if stored_generations.decode() != generations:
-            return None, generations
-        return text, generations
+            return None, generations, None
+        expires_ms, _, text = rest.partition(b"\n")
+        return text, generations, int(expires_ms) / 1000
 
     def put(self, key, generations, text, expires_at):
-        self.client.set(f"{self.prefix}e:{key}", f"{generations}\n{text}", pxat=int(expires_at * 1000))
+        expires_ms = int(expires_at * 1000)
+        self.client.set(f"{self.prefix}e:{key}", f"{generations}\n{expires_ms}\n{text}", pxat=expires_ms)
 
     def drop(self, groups):
         pipe = self.client.pipeline(transaction=False)
@@ -143,12 +145,17 @@ class ReadCache:
         key = cache_policy.cache_key(route, caller_id, roles, arguments)
         asked_at = self.clock()
         try:
-            text, generations = self.entries.lookup(key, groups)
+            text, generations, expires_at = self.entries.lookup(key, groups)
         except redis.RedisError:
             self._failed("read")
             return fetch()
         fresh = fresh_asked(request)
         if text is not None and not fresh:
+            if expires_at - asked_at < self.ttl / 2 and key not in self.in_flight:
+                # Past half its life: this request asks the service while the others still hit, so that under
+                # load the answer is renewed before it expires and nobody waits for an RPC.
+                headers["X-Cache"] = RENEW
+                return self._fetch(key, generations, asked_at, fetch)
             headers["X-Cache"] = HIT
             return EncodedJson(text.decode() if isinstance(text, bytes) else text)
         headers["X-Cache"] = MISS

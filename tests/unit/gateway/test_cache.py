@@ -169,12 +169,27 @@ def test_answers_live_ttl_seconds_from_when_they_were_asked_for():
     cache = ReadCache(MemoryEntries(clock=clock), ttl=1.0, clock=clock)
     service = Service({"items": []})
     ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
-    clock.now += 0.9
-    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
-    assert service.calls == 1
-    clock.now += 0.2
+    clock.now += 1.1  # nobody asked in between: expired
     ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, {})
     assert service.calls == 2
+
+
+def test_an_answer_past_half_its_life_is_renewed_by_one_request():
+    clock = Clock()
+    cache = ReadCache(MemoryEntries(clock=clock), ttl=1.0, clock=clock)
+    service = Service({"items": []})
+    headers = {}
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, headers)
+    clock.now += 0.4
+    ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, headers)
+    assert (service.calls, headers["X-Cache"]) == (1, "hit")
+    clock.now += 0.2
+    service.answer = {"items": [1]}
+    assert ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, headers) == {"items": [1]}
+    assert (service.calls, headers["X-Cache"]) == (2, "renew")
+    clock.now += 0.45  # past the first answer's expiry, 0.45 s into the renewed one
+    assert ask(cache, REQUEST, CATALOG, As(None, ()), {}, service, headers) == {"items": [1]}
+    assert (service.calls, headers["X-Cache"]) == (2, "hit")
 
 
 def test_memory_entries_stay_within_their_bound():
