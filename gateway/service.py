@@ -8,6 +8,7 @@ of (``revocations.py``), so that a revoked access token is refused at once.
 """
 
 import logging
+from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.events import BROADCAST
@@ -26,6 +27,7 @@ from common.tracing import WorkerTracing
 from common.validation import load
 from gateway import access, admin, discovery, docs_ui, envelope, readiness
 from gateway.breaker import ServiceGuards
+from gateway.cache import CachedReads, handles_invalidating_events
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
@@ -67,6 +69,7 @@ class GatewayService:
     guards = ServiceGuards()
     idempotency = Idempotency()
     revocations = Revocations()
+    read_cache = CachedReads()
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")
@@ -88,6 +91,11 @@ class GatewayService:
     @handles_revoking_events(handler_type=BROADCAST, reliable_delivery=False)
     def revoke_access(self, event):
         self.revocations.apply(event)
+
+    # Every replica hears every change of a cached read (each may keep its cache in memory): gateway/cache.py.
+    @handles_invalidating_events(handler_type=BROADCAST, reliable_delivery=False)
+    def drop_cached_reads(self, event):
+        self.read_cache.apply(event)
 
     # -- the request pipeline -------------------------------------------------
 
@@ -111,7 +119,8 @@ class GatewayService:
             if route.service == "gateway":
                 result = getattr(self, f"local_{route.rpc}")(calls, settings, **kwargs)
             else:
-                result = self._call_service(request, route, kwargs, calls, headers)
+                fetch = partial(self._call_service, request, route, kwargs, calls, headers)
+                result = self.read_cache.call(request, route, self.caller, kwargs, fetch, headers)
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result

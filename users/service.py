@@ -158,10 +158,8 @@ class UsersService(service_base.PlatformService):
 
     @rpc
     def get_profile(self):
-        user = accounts.get_user(self.db.session, self.caller.require_user())
-        profile = full_profile(user)
-        profile.update(relationships.counts(self.db.session, user.id))
-        return profile
+        user, counts = relationships.with_counts(self.db.session, self.caller.require_user())
+        return {**full_profile(user), **counts}
 
     @rpc
     def update_profile(self, **payload):
