@@ -14,6 +14,7 @@ from nameko.dependency_providers import Config
 from nameko.events import BROADCAST
 from werkzeug.wrappers import Response
 
+from common import health
 from common.config_check import StartupCheck
 from common.context import Caller
 from common.contracts import Contract
@@ -33,6 +34,7 @@ from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
 from gateway.idempotency import Idempotency
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
+from gateway.keyvalue import redis_client
 from gateway.openapi import build_spec
 from gateway.ratelimit import RateLimits
 from gateway.revocations import Revocations
@@ -239,8 +241,17 @@ class GatewayService:
 
     def local_admin_health(self, calls, settings):
         report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
-        report["gateway"] = self.local_health(calls, settings)
+        self.local_health(calls, settings)
+        report["gateway"] = health.report(self.name, VERSION, self._store_checks())
+        if report["gateway"]["status"] != health.OK:
+            report["status"] = health.DEGRADED
         return report
+
+    def _store_checks(self):
+        """The gateway's one store, Redis when configured. A Redis outage shows here but does not make the
+        gateway unready: it falls back (uncached reads, limits and keys in memory) and keeps serving."""
+        url = self.config.get("REDIS_URL")
+        return {"redis": health.check(health.redis_probe(redis_client(url)))} if url else {}
 
     def local_metrics(self, calls, settings):
         body, content_type = exposition()

@@ -272,8 +272,15 @@ def test_a_redis_outage_makes_reads_uncached_not_failed(private_redis, platform_
         path = f"/training/courses/{course['id']}"
         assert cached_read(api, path)["title"] == "Practical Python"
         assert titles(cached_read(api, "/training/courses")) == ["Practical Python"]
+        health = data_of(api.get("/admin/health", token=admin))["gateway"]
+        assert (health["status"], health["checks"]["redis"]["status"]) == ("ok", "ok")
 
         stop_redis()
+        # Admins see the gateway degraded, with the reason; it still serves (and is still ready).
+        report = data_of(api.get("/admin/health", token=admin))
+        assert (report["status"], report["gateway"]["status"]) == ("degraded", "degraded")
+        assert report["gateway"]["checks"]["redis"]["status"] == "failed"
+        assert report["gateway"]["checks"]["redis"]["reason"]
         for _ in range(3):
             response = api.get(path)
             assert data_of(response)["title"] == "Practical Python"
