@@ -10,10 +10,11 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
+from auth.contracts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from common.exceptions import ValidationError
 
-MIN_LENGTH = 10
-MAX_LENGTH = 128
+MIN_LENGTH = PASSWORD_MIN_LENGTH
+MAX_LENGTH = PASSWORD_MAX_LENGTH
 MIN_DISTINCT_CHARACTERS = 4
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
