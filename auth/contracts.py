@@ -142,18 +142,18 @@ class ExternalSignIn(Tokens):
 
 
 class SignInUrl(Schema):
-    url = fields.String(required=True)
-    state = fields.String(required=True)
-    provider = fields.String(required=True)
-    expires_in = fields.Integer(required=True)
+    url = fields.String(required=True, metadata={"description": "where to send the browser"})
+    state = fields.String(required=True, metadata={"description": "comes back with the provider's answer"})
+    provider = fields.String(required=True, metadata={"enum": list(SSO_PROVIDERS)})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds the state is good for"})
     login_url = fields.String(metadata={"description": "the same as url (Cognito sign-in)"})
     logout_url = fields.String(metadata={"description": "the same as url (Cognito sign-out)"})
     sign_out_url = fields.String()
 
 
 class LinkedIdentity(Schema):
-    provider = fields.String(required=True)
-    subject = fields.String(required=True)
+    provider = fields.String(required=True, metadata={"enum": list(SSO_PROVIDERS)})
+    subject = fields.String(required=True, metadata={"description": "the provider's id of the user"})
     email = fields.String(required=True, allow_none=True)
     linked_at = fields.DateTime(required=True)
 
@@ -161,20 +161,6 @@ class LinkedIdentity(Schema):
 class SsoUserInfo(Schema):
     user = fields.Nested(User, required=True)
     identities = fields.List(fields.Nested(LinkedIdentity), required=True)
-
-
-class TokenCheck(Schema):
-    valid = fields.Boolean(required=True)
-    user_id = fields.String(required=True)
-    roles = fields.List(fields.String(), required=True)
-
-
-class LoggedOut(Schema):
-    logged_out = fields.Boolean(required=True)
-
-
-class Message(Schema):
-    message = fields.String(required=True)
 
 
 class Jwk(Schema):
@@ -189,3 +175,17 @@ class Jwk(Schema):
 
 class JwkSet(Schema):
     keys = fields.List(fields.Nested(Jwk), required=True)
+
+
+class TokenCheck(Schema):
+    valid = fields.Boolean(required=True)
+    user_id = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+
+
+class LoggedOut(Schema):
+    logged_out = fields.Boolean(required=True)
+
+
+class Message(Schema):
+    message = fields.String(required=True)

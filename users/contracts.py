@@ -189,20 +189,13 @@ class UserViewWithCounts(UserView):
     following = fields.Integer(required=True)
 
 
-class Registered(Schema):
-    """The same whether the address was free or taken: nothing in it tells which."""
+class Notice(Schema):
+    """A registration's answer, or a new code's: the same whether the address has an account or not."""
 
     message = fields.String(required=True)
 
 
-class ConfirmationSent(Schema):
-    """The same whether or not an account waits for a code: nothing in it tells which."""
-
-    message = fields.String(required=True)
-
-
-class ConfirmedRegistration(Schema):
-    message = fields.String(required=True)
+class ConfirmedRegistration(Notice):
     user = fields.Nested(User, required=True)
 
 

@@ -41,6 +41,11 @@ class UsersService(service_base.PlatformService):
     def _me(self):
         return accounts.get_user(self.store.session, self.caller.require_user())
 
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
+
     # -- registration ------------------------------------------------------
 
     @rpc
@@ -249,11 +254,6 @@ class UsersService(service_base.PlatformService):
         return page_of([public_profile(other) for other in users], total, page, page_size)
 
     # -- admin dashboard ---------------------------------------------------------
-
-    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
-    def relay_outbox(self):
-        """Publish the events the broker did not take right after their change (it was down)."""
-        self.events.relay()
 
     @rpc
     def stats(self):

@@ -97,7 +97,7 @@ ROUTES = [
         body=users.Registration,
         status=201,
         summary="Register (another path for /users/register)",
-        response=users.Registered,
+        response=users.Notice,
     ),
     Route(
         "POST",
@@ -231,7 +231,7 @@ ROUTES = [
         body=users.Registration,
         status=201,
         summary="Register; a confirmation code is sent",
-        response=users.Registered,
+        response=users.Notice,
     ),
     Route(
         "POST",
@@ -253,7 +253,7 @@ ROUTES = [
         rate_limit="auth",
         body=users.ConfirmationRequest,
         summary="Send a new confirmation code",
-        response=users.ConfirmationSent,
+        response=users.Notice,
     ),
     Route("GET", "/users/profile", "users", "get_profile", summary="Your profile", response=users.Profile),
     Route(

@@ -74,7 +74,7 @@ class Setting(Schema):
     key = fields.String(required=True, metadata={"description": "<service>.<name>"})
     value = fields.Raw(required=True)
     default = fields.Raw(required=True)
-    type = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "the Python type of the value: bool, int, float, str"})
     description = fields.String(required=True)
 
 
@@ -89,14 +89,19 @@ class SettingChange(Schema):
     updated_at = fields.DateTime(required=True)
 
 
+def Names():
+    """What the server supports, by the names OpenID Connect Discovery gives them."""
+    return fields.List(fields.String(), required=True)
+
+
 class OpenIdConfiguration(Schema):
-    issuer = fields.String(required=True)
-    jwks_uri = fields.String(required=True)
-    token_endpoint = fields.String(required=True)
-    token_endpoint_auth_methods_supported = fields.List(fields.String(), required=True)
-    grant_types_supported = fields.List(fields.String(), required=True)
-    response_types_supported = fields.List(fields.String(), required=True)
-    subject_types_supported = fields.List(fields.String(), required=True)
-    id_token_signing_alg_values_supported = fields.List(fields.String(), required=True)
-    token_endpoint_auth_signing_alg_values_supported = fields.List(fields.String(), required=True)
-    claims_supported = fields.List(fields.String(), required=True)
+    token_endpoint_auth_methods_supported = Names()
+    grant_types_supported = Names()
+    response_types_supported = Names()
+    subject_types_supported = Names()
+    id_token_signing_alg_values_supported = Names()
+    token_endpoint_auth_signing_alg_values_supported = Names()
+    claims_supported = Names()
+    issuer = fields.String(required=True, metadata={"description": "the tokens' iss"})
+    jwks_uri = fields.String(required=True, metadata={"description": "the public keys of the access tokens"})
+    token_endpoint = fields.String(required=True, metadata={"description": "where a password gets tokens"})
