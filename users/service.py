@@ -15,6 +15,7 @@ from common.runtime_settings import RuntimeSettings, Setting
 from common.stores import SqlStore
 from common.timers import ConfiguredTimer
 from users import accounts, administration, contracts, directory, preferences, registration, relationships
+from users.contracts import ACTIVE
 from users.models import Base
 from users.store import Counts
 from users.views import account_summary, full_profile, public_profile
@@ -107,14 +108,9 @@ class UsersService(service_base.PlatformService):
     @accepts(contracts.PeopleSearch)
     def search_users(self, query, role, page, page_size):
         self.caller.require_user()
+        # Active accounts only; others' emails are searchable by admins only.
         users, total = directory.find_users(
-            self.store.session,
-            page,
-            page_size,
-            text=query,
-            role=role,
-            status=contracts.ACTIVE,
-            match_email=self.caller.is_admin,  # others' emails are not searchable
+            self.store.session, page, page_size, query, role, ACTIVE, self.caller.is_admin
         )
         return page_of([self._view(user) for user in users], total, page, page_size)
 
