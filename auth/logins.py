@@ -3,6 +3,7 @@
 from sqlalchemy.exc import IntegrityError
 
 from auth import lockout
+from auth.providers.credentials import normalize_identifier
 from auth.sessions import GENERIC_LOGIN_ERROR
 from common import events
 from common.clock import isoformat
@@ -12,6 +13,7 @@ from common.exceptions import RateLimited, Unauthorized
 def check_password(session, provider, identifier, password, client, settings, publish):
     """The user id the password proves; a failure is counted (and may lock the identifier for this client)
     and committed with its event before the 401."""
+    identifier = normalize_identifier(identifier)
     until = lockout.locked_until(session, identifier, client)
     if until:
         raise RateLimited("Too many failed logins; try again later", {"retry_after": lockout.seconds_left(until)})

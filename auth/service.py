@@ -8,7 +8,6 @@ from auth.external import ExternalSignIns, linked_identities_view
 from auth.models import Base
 from auth.passwords import PasswordHashing
 from auth.providers.configured import identity_provider
-from auth.providers.credentials import normalize_identifier
 from auth.sessions import Sessions, active_account
 from auth.signing import SigningKeys
 from auth.store import Counts, LinkedIdentities
@@ -19,7 +18,7 @@ from common.contracts import accepts
 from common.events import DomainEvents
 from common.exceptions import Forbidden, NotFound
 from common.ids import parse_uuid
-from common.revocations import handles_revoking_events, revocation_of
+from common.revocations import handles_revoking_events
 from common.roles import ADMIN
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
@@ -70,12 +69,8 @@ class AuthService(service_base.PlatformService):
     @rpc
     @accepts(contracts.LoginBody)
     def login(self, identifier, password):
-        provider = self._provider()
-        identifier = normalize_identifier(identifier)
-        client = self.caller.client_address
-        user_id = logins.check_password(
-            self.store.session, provider, identifier, password, client, self.settings, self.events
-        )
+        provider, session, client = self._provider(), self.store.session, self.caller.client_address
+        user_id = logins.check_password(session, provider, identifier, password, client, self.settings, self.events)
         account = self._active_account(user_id)
         self.events(events.USER_LOGGED_IN, user_id=user_id, provider=provider.name)
         return self._sessions().issue(account)  # commits the event with the refresh token
@@ -111,10 +106,7 @@ class AuthService(service_base.PlatformService):
     @handles_revoking_events(sources=["users"])
     def record_revocation(self, event):
         """Kept for gateways that start later (users' own revocations; auth records its own with the change)."""
-        revocation = revocation_of(event)
-        if revocation is not None:
-            reason = event["event_type"].lower()
-            revocations.record_event(self.store.session, revocation, reason, self._access_ttl(), event["event_id"])
+        revocations.record_users_event(self.store.session, event, self._access_ttl())
 
     # -- single sign-on: Cognito's hosted UI, Google, GitHub -------------------
 
@@ -138,12 +130,15 @@ class AuthService(service_base.PlatformService):
         The client also revokes its own refresh token at POST /auth/logout."""
         return self._external().start_sign_out(redirect_uri)
 
+    def _sign_in_with(self, provider, answer):
+        external = self._external()
+        return external.sign_in(external.finish(provider, answer))
+
     @rpc
     @accepts(contracts.SsoCallback, changes="answer")
     def sso_callback(self, answer):
         """The hosted UI sent the browser back: check the state, exchange the code, verify the ID token."""
-        external = self._external()
-        return external.sign_in(external.finish("cognito", answer))
+        return self._sign_in_with("cognito", answer)
 
     @rpc
     def sso_user_info(self):
@@ -161,14 +156,12 @@ class AuthService(service_base.PlatformService):
     @rpc
     @accepts(contracts.OAuthCode, changes="answer")
     def oauth_google(self, answer):
-        external = self._external()
-        return external.sign_in(external.finish("google", answer))
+        return self._sign_in_with("google", answer)
 
     @rpc
     @accepts(contracts.OAuthCode, changes="answer")
     def oauth_github(self, answer):
-        external = self._external()
-        return external.sign_in(external.finish("github", answer))
+        return self._sign_in_with("github", answer)
 
     # -- identities (internal: called by users over RPC; no gateway route leads here) ----------
 
@@ -183,11 +176,8 @@ class AuthService(service_base.PlatformService):
 
     @rpc
     def screen_password(self, password, email, username=None):
-        """users' registration of an email or username that is taken already. The password is refused as
-        ``create_identity`` would refuse it, and hashed as it would be hashed (the hash is thrown away), so the
-        answer and its time are those of a registration that creates an account."""
-        password_policy.check(str(password), (email, username))
-        self.passwords.hash(str(password))
+        """users' registration of an email or username taken already: answered as ``create_identity`` would be."""
+        password_policy.screen(self.passwords, str(password), email, username)
         return {"acceptable": True}
 
     @rpc
@@ -263,9 +253,6 @@ class AuthService(service_base.PlatformService):
     @rpc
     def stats(self):
         self.caller.require_role(ADMIN)
-        now = utcnow()
-        return {
-            "identities": self.store.counts.identities(),
-            "active_refresh_tokens": self.store.counts.live_refresh_tokens(now),
-            "generated_at": isoformat(now),
-        }
+        counts, now = self.store.counts, utcnow()
+        live = counts.live_refresh_tokens(now)
+        return {"identities": counts.identities(), "active_refresh_tokens": live, "generated_at": isoformat(now)}
