@@ -17,6 +17,7 @@ from common.events import make_event
 from common.exceptions import Forbidden, NotFound, ValidationError
 from common.inbox import Inbox
 from common.pagination import MAX_PAGE_SIZE
+from common.stores import Repositories
 from notifications import service as notifications_service
 from notifications.accounts import AccountBatcher
 from notifications.channels import DeliveryFailed
@@ -246,9 +247,10 @@ def users():
     """The users service's own class over SQLite, as notifications' ``users`` RPC proxy would reach it."""
     engine = create_engine("sqlite://")
     UsersBase.metadata.create_all(engine)
+    database = DatabaseWrapper(sessionmaker(bind=engine, class_=Session))
     service = worker_factory(
         UsersService,
-        db=DatabaseWrapper(sessionmaker(bind=engine, class_=Session)),
+        store=Repositories(lambda: database.session, UsersService.store.repositories),
         caller=caller(),
         settings={"require_email_confirmation": False},
     )
