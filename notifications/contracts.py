@@ -55,7 +55,7 @@ class NotificationQuery(Contract, PageQuerySchema):
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread in-app messages"})
 
 
-class PreferenceChanges(Contract):
+class NotificationPreferenceChanges(Contract):
     """Only what changes: per category, per channel, a frequency; the phone and push endpoint."""
 
     categories = fields.Dict(

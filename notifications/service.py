@@ -159,7 +159,7 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
         return outbox.read_preferences(self.db, self.caller.require_user())
 
     @rpc
-    @accepts(contracts.PreferenceChanges, changes="changes")
+    @accepts(contracts.NotificationPreferenceChanges, changes="changes")
     def update_preferences(self, changes):
         user_id = self.caller.require_user()
         check_changes(changes)

@@ -37,7 +37,7 @@ ROUTES = [
         "/notifications/preferences",
         "notifications",
         "update_preferences",
-        body=contracts.PreferenceChanges,
+        body=contracts.NotificationPreferenceChanges,
         summary="Change your channels and frequencies (security messages stay on)",
         response=contracts.NotificationPreferences,
     ),
