@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from common.contracts import Contract
-from common.fields import UuidString, check_zone
+from common.fields import Record, Timestamps, UuidString, check_zone
 from common.pagination import PageQuerySchema
 
 BOOKED = "booked"
@@ -230,8 +230,7 @@ class Slot(Schema):
     end = fields.DateTime(required=True, metadata={"description": "UTC"})
 
 
-class CoachingSession(Schema):
-    id = fields.String(required=True)
+class CoachingSession(Timestamps):
     coach_id = fields.String(required=True)
     learner_id = fields.String(required=True)
     start = fields.DateTime(required=True)
@@ -246,12 +245,9 @@ class CoachingSession(Schema):
     cancel_reason = fields.String(required=True, allow_none=True)
     cancelled_by = fields.String(required=True, allow_none=True)
     sequence = fields.Integer(required=True, metadata={"description": "iCalendar SEQUENCE: bumped on each change"})
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
 
 
-class SessionNote(Schema):
-    id = fields.String(required=True)
+class SessionNote(Record):
     session_id = fields.String(required=True)
     author_id = fields.String(required=True)
     body = fields.String(required=True)

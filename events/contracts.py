@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.contracts import Contract
-from common.fields import UuidString, check_zone
+from common.fields import Record, Timestamps, UuidString, check_zone
 from common.pagination import PageQuerySchema
 
 ONLINE = "online"
@@ -83,8 +83,7 @@ class MarkAttendance(Contract):
 # -- what the RPCs answer (the ``data`` of the gateway's envelopes) -------------
 
 
-class Event(Schema):
-    id = fields.String(required=True)
+class Event(Timestamps):
     organiser_id = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
@@ -106,12 +105,9 @@ class Event(Schema):
     my_registration = fields.String(
         required=True, allow_none=True, metadata={"description": "the caller's registration status, if any"}
     )
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
 
 
-class EventRegistration(Schema):
-    id = fields.String(required=True)
+class EventRegistration(Record):
     event_id = fields.String(required=True)
     user_id = fields.String(required=True)
     status = fields.String(required=True)
