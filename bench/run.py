@@ -43,19 +43,9 @@ from bench.infra import (
     wait_for_health,
     wait_for_queues,
 )
+from common.services import SERVICE_CLASSES  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
-# ``module:Class``: a bare ``nameko run auth.service`` also finds the imported base class PlatformService.
-SERVICE_CLASSES = {
-    "gateway": "gateway.service:GatewayService",
-    "auth": "auth.service:AuthService",
-    "users": "users.service:UsersService",
-    "training": "training.service:TrainingService",
-    "coaching": "coaching.service:CoachingService",
-    "events": "events.service:EventsService",
-    "notifications": "notifications.service:NotificationsService",
-    "engagement": "engagement.service:EngagementService",
-}
 REQUIRED_SERVICES = ("gateway", "auth", "users", "training", "events")
 OTHER_SERVICES = ("coaching", "notifications", "engagement")
 SQL_DATABASES = ("auth", "users", "events", "coaching")
