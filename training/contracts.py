@@ -642,3 +642,52 @@ class MediaUrl(Schema):
     filename = Text()
     url = Text()
     expires_at = Moment()
+
+
+# -- a course's learners, for its instructor and admins
+
+
+LEARNER_SORTS = ("progress", "last_activity", "name", "enrolled")
+
+
+class LearnerSearch(Contract, PageQuerySchema):
+    sort = fields.String(load_default="last_activity", validate=validate.OneOf(LEARNER_SORTS))
+    order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={"description": "csv: every learner as a CSV file (as does Accept: text/csv)"},
+    )
+
+
+class LearnerProgress(Schema):
+    user_id = Text()
+    name = Text(allow_none=True)
+    email = Text(allow_none=True)
+    status = Text()
+    progress = Number(metadata={"description": "percent of the course's lessons done"})
+    lessons_done = Int()
+    lessons_total = Int()
+    enrolled_at = Moment()
+    last_activity_at = Moment()
+    completed_at = Moment(allow_none=True)
+    watch_seconds = Int(metadata={"description": "seconds of the course's videos watched, every day together"})
+    watch_time = Text()
+    best_score = Number(allow_none=True)
+    latest_score = Number(allow_none=True)
+    certificate_id = Text(allow_none=True)
+
+
+class LearnerLesson(Schema):
+    lesson_id = Text()
+    module_id = Text()
+    title = Text()
+    type = Text()
+    required = Flag()
+    completed = Flag()
+    duration_seconds = Int()
+    watch_seconds = Int()
+
+
+class LearnerDetail(LearnerProgress):
+    lessons = fields.List(fields.Nested(LearnerLesson), required=True)

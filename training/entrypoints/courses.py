@@ -4,7 +4,7 @@ from common.contracts import accepts
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN, INSTRUCTOR
 from common.rpc import rpc
-from training import analytics, authoring, contracts, courses, youtube
+from training import analytics, authoring, contracts, courses, learners, youtube
 
 STAFF = (INSTRUCTOR, ADMIN)
 
@@ -124,3 +124,21 @@ class CourseEntrypoints:
     @accepts(contracts.PopularSearch)
     def popular_courses(self, days, limit):
         return analytics.popular(self.store.session, self.caller.user_id, days, limit)
+
+    # -- a course's learners (its instructor and admins)
+
+    def _learner_names(self, user_ids):
+        return self.users.get_accounts(user_ids=list(user_ids)) if user_ids else {}
+
+    @rpc
+    @accepts(contracts.LearnerSearch)
+    def course_learners(self, course_id, sort, order, page, page_size, format="json"):
+        if format == "csv":
+            return learners.roster_csv(self.store.session, self.caller, course_id, self._learner_names, sort, order)
+        return learners.roster(
+            self.store.session, self.caller, course_id, self._learner_names, sort, order, page, page_size
+        )
+
+    @rpc
+    def course_learner(self, course_id, user_id):
+        return learners.learner_detail(self.store.session, self.caller, course_id, user_id, self._learner_names)

@@ -1,0 +1,78 @@
+"""Issue 15's instructor side over HTTP: a course's learners, their progress and its CSV export."""
+
+import csv
+import io
+
+from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_training_flow import data_of
+from tests.e2e.test_users import make_user
+
+
+def small_course(api, instructor, lessons):
+    course = data_of(
+        api.post(
+            "/training/courses",
+            token=instructor,
+            json={
+                "title": "Watching well",
+                "description": "Two lessons",
+                "modules": [{"title": "M", "lessons": lessons}],
+            },
+        ),
+        201,
+    )
+    data_of(api.post(f"/training/courses/{course['id']}/publish", token=instructor))
+    return course
+
+
+def test_instructor_sees_each_learners_progress_and_exports_it_as_csv(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    _, instructor = make_user(api, admin, "ivy@example.com", "Ivy Instructor", roles=["instructor"])
+    _, other_instructor = make_user(api, admin, "oto@example.com", "Oto Instructor", roles=["instructor"])
+    ann_profile, ann = make_user(api, admin, "ann@example.com", "Ann Learner")
+    bob_profile, bob = make_user(api, admin, "bob@example.com", "Bob Learner")
+    course = small_course(
+        api, instructor, [{"title": "Read me", "content": "Hi"}, {"title": "And me", "content": "Bye"}]
+    )
+    first, second = (lesson["id"] for lesson in course["modules"][0]["lessons"])
+    for token in (ann, bob):
+        data_of(api.post(f"/training/courses/{course['id']}/enroll", token=token), 201)
+    for lesson_id in (first, second):
+        data_of(api.post(f"/training/lessons/{lesson_id}/complete", token=ann))
+    data_of(api.post(f"/training/lessons/{first}/complete", token=bob))
+    certificate = data_of(api.get("/training/certificates/me", token=ann))[0]
+
+    path = f"/training/courses/{course['id']}/learners"
+    page = data_of(api.get(path, token=instructor, params={"sort": "progress", "order": "desc"}))
+    assert page["total"] == 2 and page["page"] == 1 and len(page["items"]) == 2
+    top, rest = page["items"]
+    assert top["user_id"] == ann_profile["id"] and top["name"] == "Ann Learner" and top["progress"] == 100.0
+    assert top["lessons_done"] == 2 and top["certificate_id"] == certificate["id"] and top["status"] == "completed"
+    assert rest["user_id"] == bob_profile["id"] and rest["progress"] == 50.0 and rest["certificate_id"] is None
+    assert rest["lessons_done"] == 1 and rest["best_score"] is None and rest["watch_seconds"] == 0
+    by_name = data_of(api.get(path, token=admin, params={"sort": "name", "order": "desc", "page_size": 1}))
+    assert [row["name"] for row in by_name["items"]] == ["Bob Learner"] and by_name["total"] == 2
+    ascending = data_of(api.get(path, token=instructor, params={"sort": "progress", "order": "asc"}))
+    assert [row["user_id"] for row in ascending["items"]] == [bob_profile["id"], ann_profile["id"]]
+
+    detail = data_of(api.get(f"{path}/{bob_profile['id']}", token=instructor))
+    assert [(row["lesson_id"], row["completed"]) for row in detail["lessons"]] == [(first, True), (second, False)]
+
+    # The CSV: by ?format=csv or by Accept, a header and one row per learner.
+    for response in (
+        api.get(path, token=instructor, params={"format": "csv", "sort": "name", "order": "asc"}),
+        api.get(path, token=instructor, params={"sort": "name", "order": "asc"}, headers={"Accept": "text/csv"}),
+    ):
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0][:3] == ["user_id", "name", "email"] and len(rows) == 3
+        assert [row[1] for row in rows[1:]] == ["Ann Learner", "Bob Learner"]
+        assert rows[1][rows[0].index("certificate_id")] == certificate["id"]
+
+    # Only the course's instructor and admins; an unknown course is 404.
+    assert_error(api.get(path, token=other_instructor), 403, "FORBIDDEN")
+    assert_error(api.get(path, token=ann), 403, "FORBIDDEN")
+    assert_error(api.get(f"{path}/{ann_profile['id']}", token=other_instructor), 403, "FORBIDDEN")
+    assert_error(api.get("/training/courses/no-such-course/learners", token=admin), 404, "NOT_FOUND")
+    assert_error(api.get(f"{path}/{ann_profile['id']}x", token=instructor), 404, "NOT_FOUND")
