@@ -446,6 +446,7 @@ class WatchRecord(Schema):
 class WatchEvent(WatchRecord):
     event = Text(metadata={"enum": ["play", "pause"]})
     added_seconds = fields.Integer(metadata={"description": "pause: seconds added by this play"})
+    lesson_completed = fields.Boolean(metadata={"description": "pause: the video lesson is complete (watched enough)"})
 
 
 class Attendance(Schema):

@@ -14,6 +14,7 @@ from tests.e2e.test_account_flow import account_of
 from tests.support.coaching_setup import iso, make_coach
 from tests.support.openapi_schemas import check, json_schema
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
+from tests.support.watching import plays_started_ago
 from tests.support.youtube_standin import YouTubeStandIn
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -332,6 +333,7 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     call("POST", "/training/courses/<course_id>/enroll", f"{course_path}/enroll", token=learner)
     play = {"video_id": lesson_ids[1], "start_time": "09:00:00"}
     call("POST", "/training/progress", token=learner, json=play)
+    plays_started_ago(demo_platform, 600)
     pause = {"video_id": lesson_ids[1], "end_time": "09:10:00", "watchtime_seconds": 600}
     call("POST", "/training/progress", token=learner, json=pause)
     call("GET", "/training/progress/video/<video_id>", f"/training/progress/video/{lesson_ids[1]}", token=learner)

@@ -197,7 +197,8 @@ def examples(w):
         ],
         ("POST", "/training/progress"): lambda: [
             Example(learner, body={"video_id": w.video_id, "start_time": "10:00:00"}),
-            Example(learner, body={"video_id": w.video_id, "end_time": "10:01:00", "watchtime_seconds": 60}),
+            # A pause right after its play: a few seconds (more would be longer than the time since the play).
+            Example(learner, body={"video_id": w.video_id, "end_time": "10:00:03", "watchtime_seconds": 3}),
         ],
         ("POST", "/training/videos/youtube-playlist"): lambda: [
             Example(instructor, body={"playlist_url": PLAYLIST, "title": "Imported", "tags": ["yt"]})
@@ -240,6 +241,10 @@ def examples(w):
         ("GET", "/training/enrollments/me"): lambda: [Example(learner, query={"page": "1", "page_size": "5"})],
         ("GET", "/training/analytics"): lambda: [Example(instructor, query={"days": "30", "course_id": w.course_id})],
         ("GET", "/training/courses/popular"): lambda: [Example(learner, query={"days": "30", "limit": "5"})],
+        ("GET", "/training/courses/<course_id>/learners"): lambda: [
+            Example(instructor, course, query={"page": "1", "page_size": "5", "sort": "name", "order": "asc"}),
+            Example(instructor, course, query={"format": "csv"}),
+        ],
         ("GET", "/training/media"): lambda: [
             Example(instructor, query={"page": "1", "page_size": "5", "owner_id": "someone"})
         ],

@@ -6,6 +6,7 @@ import io
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_training_flow import data_of
 from tests.e2e.test_users import make_user
+from tests.support.watching import plays_started_ago
 
 
 def small_course(api, instructor, lessons):
@@ -76,3 +77,41 @@ def test_instructor_sees_each_learners_progress_and_exports_it_as_csv(api, platf
     assert_error(api.get(f"{path}/{ann_profile['id']}", token=other_instructor), 403, "FORBIDDEN")
     assert_error(api.get("/training/courses/no-such-course/learners", token=admin), 404, "NOT_FOUND")
     assert_error(api.get(f"{path}/{ann_profile['id']}x", token=instructor), 404, "NOT_FOUND")
+
+
+def test_a_video_completes_at_ninety_percent_watched_and_an_implausible_pause_is_refused(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    _, instructor = make_user(api, admin, "ivy@example.com", "Ivy Instructor", roles=["instructor"])
+    _, learner = make_user(api, admin, "lee@example.com", "Lee Learner")
+    video = {"title": "Five minutes", "type": "youtube", "youtube_id": "dQw4w9WgXcQ", "duration_seconds": 300}
+    course = small_course(api, instructor, [video])
+    video_id = course["modules"][0]["lessons"][0]["id"]
+    data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner), 201)
+
+    def watch(start, end, seconds, ago):
+        data_of(api.post("/training/progress", token=learner, json={"video_id": video_id, "start_time": start}))
+        plays_started_ago(platform, ago)
+        pause = {"video_id": video_id, "end_time": end, "watchtime_seconds": seconds}
+        return api.post("/training/progress", token=learner, json=pause)
+
+    # 60 s of a 300 s video: not complete, and completing it by hand is refused.
+    assert data_of(watch("10:00:00", "10:01:00", 60, ago=60))["lesson_completed"] is False
+    assert_error(api.post(f"/training/lessons/{video_id}/complete", token=learner), 400, "VALIDATION_ERROR")
+    progress = data_of(api.get(f"/training/courses/{course['id']}/progress", token=learner))
+    assert progress["progress"] == 0.0 and progress["missing"]["lessons"] == [video_id]
+
+    # A pause claiming 200 s only 10 s after its play is refused, and counts nothing.
+    assert_error(watch("10:05:00", "10:08:20", 200, ago=10), 400, "VALIDATION_ERROR")
+    plays_started_ago(platform, 200)  # the same play, now long enough ago: the pause is plausible
+    pause = {"video_id": video_id, "end_time": "10:08:40", "watchtime_seconds": 220}
+    assert_error(api.post("/training/progress", token=learner, json=pause), 400, "VALIDATION_ERROR")  # > 200 s
+    done = data_of(
+        api.post("/training/progress", token=learner, json=dict(pause, end_time="10:08:20", watchtime_seconds=200))
+    )
+    assert done["watch_seconds"] == 260 and done["lesson_completed"] is False  # 260 < 90 % of 300
+
+    # 20 s more (280 s in all, over 270 s): the lesson and, here, the course are complete.
+    assert data_of(watch("10:10:00", "10:10:20", 20, ago=20))["lesson_completed"] is True
+    progress = data_of(api.get(f"/training/courses/{course['id']}/progress", token=learner))
+    assert progress["progress"] == 100.0 and progress["status"] == "completed"
