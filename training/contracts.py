@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from common import exceptions
 from common.contracts import Contract
+from common.fields import UuidString
 from common.pagination import PageQuerySchema
 from common.validation import reject_mongo_operators
 
@@ -50,6 +51,9 @@ class NewLesson(Contract):
     duration_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 3600))
     preview = fields.Boolean(load_default=False, metadata={"description": "shown to everyone, enrolled or not"})
     required = fields.Boolean(load_default=True, metadata={"description": "needed to complete the course"})
+    media_id = UuidString(
+        allow_none=True, metadata={"description": "uploaded media shown by the lesson; its link is minted on read"}
+    )
 
 
 class LessonChanges(Contract):
@@ -58,6 +62,7 @@ class LessonChanges(Contract):
     content = fields.String(validate=validate.Length(max=100_000))
     media_url = fields.String(allow_none=True, validate=validate.Length(max=2000))
     youtube_id = fields.String(allow_none=True, validate=YOUTUBE_ID)
+    media_id = UuidString(allow_none=True)
     duration_seconds = fields.Integer(validate=validate.Range(min=0, max=24 * 3600))
     preview = fields.Boolean()
     required = fields.Boolean()
@@ -340,6 +345,8 @@ class Lesson(Schema):
     content = fields.String()
     media_url = fields.String(allow_none=True)
     youtube_id = fields.String(allow_none=True)
+    media_id = fields.String(allow_none=True)
+    media_url_expires_at = fields.String(allow_none=True, metadata={"description": "with media_id: the link's end"})
     duration_seconds = Int()
     preview = Flag()
     required = Flag()
