@@ -176,7 +176,7 @@ def examples(w):
             Example(instructor, dict(course, module_id=w.module_id), body={"title": "Renamed", "description": "D"})
         ],
         ("POST", "/training/courses/<course_id>/modules/<module_id>/lessons"): lambda: [
-            Example(instructor, dict(course, module_id=w.module_id), body=LESSON)
+            Example(instructor, dict(course, module_id=w.module_id), body=dict(LESSON, media_id=w.uploaded_id))
         ],
         ("PUT", "/training/courses/<course_id>/modules/<module_id>/lessons/order"): lambda: [
             Example(
@@ -193,7 +193,9 @@ def examples(w):
             )
         ],
         ("PUT", "/training/courses/<course_id>/lessons/<lesson_id>"): lambda: [
-            Example(instructor, dict(course, lesson_id=w.lesson_id), body=dict(LESSON, type="text"))
+            Example(
+                instructor, dict(course, lesson_id=w.lesson_id), body=dict(LESSON, type="text", media_id=w.uploaded_id)
+            )
         ],
         ("POST", "/training/progress"): lambda: [
             Example(learner, body={"video_id": w.video_id, "start_time": "10:00:00"}),
