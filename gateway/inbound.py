@@ -77,3 +77,8 @@ def _refuse_constant(name):
 
 def query_of(request, drop=()):
     return {key: value for key, value in request.args.items() if key not in drop}
+
+
+def wants_csv(request):
+    """The client prefers CSV to JSON (``Accept: text/csv``); ``*/*`` or no Accept means JSON."""
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"

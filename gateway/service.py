@@ -31,7 +31,7 @@ from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
 from gateway.idempotency import Idempotency
-from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
+from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of, wants_csv
 from gateway.local_routes import LocalRoutes
 from gateway.ratelimit import RateLimits
 from gateway.revocations import Revocations
@@ -122,7 +122,7 @@ class GatewayService(LocalRoutes):
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result
-            if route.file:
+            if route.file or (route.exports_csv and kwargs.get("format") == "csv"):
                 return envelope.file_response(result, headers)
             if route.raw:
                 return envelope.raw_json(result, route.status, headers)
@@ -191,6 +191,8 @@ class GatewayService(LocalRoutes):
             if route.token_in_query:
                 query.pop("token", None)
             kwargs.update(query)
+        if route.exports_csv and "format" not in request.args and wants_csv(request):
+            kwargs["format"] = "csv"
         kwargs.update(path_args)
         return kwargs
 

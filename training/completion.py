@@ -9,7 +9,8 @@ did not answer) is issued by the next settle.
 import logging
 
 from common import events
-from training import assessments, certificates, courses, enrollments, progress
+from common.exceptions import ValidationError
+from training import assessments, certificates, courses, enrollments, progress, watchtime
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 class Completion:
     """One worker's view: its database, its events (the outbox), the users lookup and the certificate key."""
 
-    def __init__(self, db, announce, account_of, certificate_key):
+    def __init__(self, db, announce, account_of, certificate_key, video_share=100):
+        self.video_share = video_share  # percent of a video's duration to watch before it counts as complete
         self.db = db
         self.announce = announce
         self.account_of = account_of
@@ -62,6 +64,30 @@ class Completion:
     def complete_lesson(self, user_id, lesson_id):
         course = courses.course_of_lesson(self.db, lesson_id)
         enrollment = enrollments.require(self.db, user_id, course["_id"])
+        _, lesson = courses.lesson_of(course, str(lesson_id))
+        if not watchtime.watched_enough(self.db, user_id, lesson, self.video_share):
+            raise ValidationError(
+                "This video is complete once enough of it is watched",
+                {"lesson_id": [f"watch {self.video_share:g}% of the video first"]},
+            )
+        return self._completed(user_id, course, enrollment, lesson_id)
+
+    def complete_if_watched(self, user_id, lesson_id):
+        """After a pause: a video lesson of known duration completes itself once enough of it is watched.
+        True when the lesson is complete (now or before)."""
+        course = courses.course_of_lesson(self.db, lesson_id)
+        _, lesson = courses.lesson_of(course, str(lesson_id))
+        enrollment = enrollments.require(self.db, user_id, course["_id"])
+        if str(lesson_id) in enrollment.get("completed_lesson_ids", []):
+            return True
+        if not (lesson.get("duration_seconds") or 0) or not watchtime.watched_enough(
+            self.db, user_id, lesson, self.video_share
+        ):
+            return False
+        self._completed(user_id, course, enrollment, lesson_id)
+        return True
+
+    def _completed(self, user_id, course, enrollment, lesson_id):
         enrollment, newly = progress.complete_lesson(self.db, enrollment, course, str(lesson_id))
         if newly:
             self.announce(

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from common import exceptions
 from common.contracts import Contract
+from common.fields import UuidString
 from common.pagination import PageQuerySchema
 from common.validation import reject_mongo_operators
 
@@ -50,6 +51,9 @@ class NewLesson(Contract):
     duration_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 3600))
     preview = fields.Boolean(load_default=False, metadata={"description": "shown to everyone, enrolled or not"})
     required = fields.Boolean(load_default=True, metadata={"description": "needed to complete the course"})
+    media_id = UuidString(
+        allow_none=True, metadata={"description": "uploaded media shown by the lesson; its link is minted on read"}
+    )
 
 
 class LessonChanges(Contract):
@@ -58,6 +62,7 @@ class LessonChanges(Contract):
     content = fields.String(validate=validate.Length(max=100_000))
     media_url = fields.String(allow_none=True, validate=validate.Length(max=2000))
     youtube_id = fields.String(allow_none=True, validate=YOUTUBE_ID)
+    media_id = UuidString(allow_none=True)
     duration_seconds = fields.Integer(validate=validate.Range(min=0, max=24 * 3600))
     preview = fields.Boolean()
     required = fields.Boolean()
@@ -340,6 +345,8 @@ class Lesson(Schema):
     content = fields.String()
     media_url = fields.String(allow_none=True)
     youtube_id = fields.String(allow_none=True)
+    media_id = fields.String(allow_none=True)
+    media_url_expires_at = fields.String(allow_none=True, metadata={"description": "with media_id: the link's end"})
     duration_seconds = Int()
     preview = Flag()
     required = Flag()
@@ -446,6 +453,7 @@ class WatchRecord(Schema):
 class WatchEvent(WatchRecord):
     event = Text(metadata={"enum": ["play", "pause"]})
     added_seconds = fields.Integer(metadata={"description": "pause: seconds added by this play"})
+    lesson_completed = fields.Boolean(metadata={"description": "pause: the video lesson is complete (watched enough)"})
 
 
 class Attendance(Schema):
@@ -642,3 +650,52 @@ class MediaUrl(Schema):
     filename = Text()
     url = Text()
     expires_at = Moment()
+
+
+# -- a course's learners, for its instructor and admins
+
+
+LEARNER_SORTS = ("progress", "last_activity", "name", "enrolled")
+
+
+class LearnerSearch(Contract, PageQuerySchema):
+    sort = fields.String(load_default="last_activity", validate=validate.OneOf(LEARNER_SORTS))
+    order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={"description": "csv: every learner as a CSV file (as does Accept: text/csv)"},
+    )
+
+
+class LearnerProgress(Schema):
+    user_id = Text()
+    name = Text(allow_none=True)
+    email = Text(allow_none=True)
+    status = Text()
+    progress = Number(metadata={"description": "percent of the course's lessons done"})
+    lessons_done = Int()
+    lessons_total = Int()
+    enrolled_at = Moment()
+    last_activity_at = Moment()
+    completed_at = Moment(allow_none=True)
+    watch_seconds = Int(metadata={"description": "seconds of the course's videos watched, every day together"})
+    watch_time = Text()
+    best_score = Number(allow_none=True)
+    latest_score = Number(allow_none=True)
+    certificate_id = Text(allow_none=True)
+
+
+class LearnerLesson(Schema):
+    lesson_id = Text()
+    module_id = Text()
+    title = Text()
+    type = Text()
+    required = Flag()
+    completed = Flag()
+    duration_seconds = Int()
+    watch_seconds = Int()
+
+
+class LearnerDetail(LearnerProgress):
+    lessons = fields.List(fields.Nested(LearnerLesson), required=True)

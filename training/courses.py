@@ -19,7 +19,7 @@ from training.watchtime import hhmmss
 
 EDIT_RETRIES = 5
 MAX_COURSE_BYTES = 12 * 1024 * 1024
-HIDDEN_LESSON_FIELDS = ("content", "media_url", "youtube_id")
+HIDDEN_LESSON_FIELDS = ("content", "media_url", "youtube_id", "media_id")
 
 
 def new_lesson(data):

@@ -27,6 +27,12 @@ from training.store import REPOSITORIES, ensure_indexes
 
 SETTINGS = {
     "attendance_min_seconds": Setting(1800, "Watch time in a day that counts the day as present", minimum=1),
+    "video_complete_percent": Setting(
+        90,
+        "Percent of a video's duration a learner watches (every day together) to complete it",
+        minimum=1,
+        maximum=100,
+    ),
 }
 
 
@@ -52,7 +58,13 @@ class TrainingService(
 
     def _completion(self):
         """Completion of courses and their certificates, over this worker's database and outbox."""
-        return completion.Completion(self.store.session, self.events, self.users.get_account, self.certificate_key)
+        return completion.Completion(
+            self.store.session,
+            self.events,
+            self.users.get_account,
+            self.certificate_key,
+            video_share=self.settings["video_complete_percent"],
+        )
 
     @rpc
     def stats(self):

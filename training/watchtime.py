@@ -4,14 +4,16 @@ A play opens a session (``start_time``); a pause closes the open session
 (``end_time``, ``watchtime_seconds``) and adds its length to the day's total.
 The pause is a conditional update on the open session it read, so a doubled
 or concurrent pause is counted once; a pause with no open play, a negative or
-absurd length, or a length that disagrees with the two times is refused.
+absurd length, a length that disagrees with the two times, or one longer than the
+time since the server saw the play is refused.
 """
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common.clock import isoformat, utcnow
+from common.clock import as_utc, isoformat, utcnow
 from common.exceptions import ValidationError
+from training.contracts import VIDEO_TYPES
 from training.store import WATCH, new_id
 
 MAX_SESSION_SECONDS = 12 * 3600
@@ -76,6 +78,17 @@ def session_length(start_time, end_time, reported, video_seconds):
     return length
 
 
+def check_plausible(length, play_started_at, now):
+    """A session cannot have lasted longer than the time since the server saw its play (players' clocks and
+    their ``end_time`` are the client's word; this is not)."""
+    elapsed = (as_utc(now) - as_utc(play_started_at)).total_seconds()
+    if length > elapsed + TOLERANCE_SECONDS:
+        raise ValidationError(
+            "More watch time than time since the play",
+            {"watchtime_seconds": [f"at most {int(elapsed) + TOLERANCE_SECONDS} since the play"]},
+        )
+
+
 def pause(db, user_id, lesson, end_time, reported, now=None):
     now = now or utcnow()
     key = {"user_id": user_id, "video_id": lesson["id"], "date": day_of(now)}
@@ -83,6 +96,7 @@ def pause(db, user_id, lesson, end_time, reported, now=None):
     if record is None or not record.get("playing"):
         raise ValidationError("Pause without a play: send start_time first", {"end_time": ["no open play"]})
     length = session_length(record["start_time"], end_time, reported, lesson.get("duration_seconds") or 0)
+    check_plausible(length, record["play_started_at"], now)
     closed = db[WATCH].find_one_and_update(
         dict(key, playing=True, play_started_at=record["play_started_at"]),
         {
@@ -110,6 +124,25 @@ def view(record):
         "watch_time": hhmmss(record.get("watch_seconds", 0)),
         "updated_at": isoformat(record.get("updated_at")),
     }
+
+
+def total_seconds(db, user_id, video_id):
+    """Seconds of one video a learner watched, every day together."""
+    rows = db[WATCH].aggregate(
+        [
+            {"$match": {"user_id": user_id, "video_id": video_id}},
+            {"$group": {"_id": None, "s": {"$sum": "$watch_seconds"}}},
+        ]
+    )
+    return next((row["s"] for row in rows), 0)
+
+
+def watched_enough(db, user_id, lesson, share_percent):
+    """A video with a known duration counts as watched at ``share_percent`` of it; one without, at once."""
+    duration = lesson.get("duration_seconds") or 0
+    if lesson.get("type") not in VIDEO_TYPES or not duration:
+        return True
+    return total_seconds(db, user_id, lesson["id"]) >= duration * share_percent / 100.0
 
 
 def for_video(db, user_id, video_id):

@@ -31,6 +31,8 @@ class Route:
     token_in_query: bool = False  # some clients pass the access token as ?token=
     # The RPC returns a file, {"content_type", "filename" (optional), "body_base64"}, sent as is.
     file: bool = False
+    # The query's ``format=csv`` (or ``Accept: text/csv``) makes the RPC answer a file, sent as ``file`` is.
+    exports_csv: bool = False
     # The body is raw bytes, not JSON: the RPC gets ``body_base64`` and ``content_type``; up to this many bytes.
     upload_max_bytes: int = 0
     # A policy in GATEWAY.RATE_LIMITS counting this route's requests per client.

@@ -529,4 +529,26 @@ ROUTES = [
         file=True,
         summary="Download a media file (local storage; the signed link from /url)",
     ),
+    # a course's learners, for its instructor and admins
+    Route(
+        "GET",
+        "/training/courses/<course_id>/learners",
+        "training",
+        "course_learners",
+        STAFF,
+        query=contracts.LearnerSearch,
+        exports_csv=True,
+        summary="The course's learners and their progress (CSV with ?format=csv or Accept: text/csv)",
+        response=contracts.LearnerProgress,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        "/training/courses/<course_id>/learners/<user_id>",
+        "training",
+        "course_learner",
+        STAFF,
+        summary="One learner's progress, lesson by lesson",
+        response=contracts.LearnerDetail,
+    ),
 ]

@@ -210,3 +210,39 @@ def test_concurrent_uploads_of_one_item_store_it_once(api, people, tmp_path):
     item = api.get(f"/training/media/{started['media']['id']}", token=people["instructor"]).json()["data"]
     assert item["status"] == "uploaded" and item["size"] == len(PDF)
     assert (tmp_path / "media" / item["storage_key"]).read_bytes() == PDF
+
+
+def test_a_lesson_keeps_the_media_id_and_each_read_mints_a_fresh_link(api, people):
+    instructor, other, learner = people["instructor"], people["other"], people["learner"]
+    started = start_upload(api, instructor)
+    item = started["media"]
+    assert put_bytes(api, started["upload"], PDF).status_code == 200
+    lesson = {"title": "Handout", "type": "video", "media_id": item["id"], "duration_seconds": 0}
+    body = {"title": "With media", "description": "d", "modules": [{"title": "M", "lessons": [lesson]}]}
+    # Only media of one's own can be attached; an unknown id is 404.
+    assert_error(api.post("/training/courses", token=other, json=body), 403, "FORBIDDEN")
+    unknown = dict(lesson, media_id="00000000-0000-4000-8000-000000000000")
+    assert_error(
+        api.post(
+            "/training/courses", token=instructor, json=dict(body, modules=[{"title": "M", "lessons": [unknown]}])
+        ),
+        404,
+        "NOT_FOUND",
+    )
+    created = api.post("/training/courses", token=instructor, json=body)
+    assert created.status_code == 201, created.text
+    course = created.json()["data"]
+    stored = course["modules"][0]["lessons"][0]
+    assert stored["media_id"] == item["id"] and stored.get("media_url") is None  # the course holds no link
+    assert api.post(f"/training/courses/{course['id']}/publish", token=instructor).status_code == 200
+    assert api.post(f"/training/courses/{course['id']}/enroll", token=learner).status_code == 201
+
+    read = api.get(f"/training/courses/{course['id']}", token=learner).json()["data"]["modules"][0]["lessons"][0]
+    assert read["media_url"].startswith(f"/training/media/{item['id']}/content?token=")
+    assert read["media_url_expires_at"].endswith("Z")
+    downloaded = api.get(read["media_url"])
+    assert downloaded.status_code == 200 and downloaded.content == PDF
+    listed = api.get(f"/training/courses/{course['id']}/lessons", token=learner).json()["data"][0]
+    assert listed["media_url"].startswith(f"/training/media/{item['id']}/content?token=")
+    video = api.get(f"/training/videos/course/{course['id']}", token=learner).json()["data"][0]
+    assert video["video_link"].startswith(f"/training/media/{item['id']}/content?token=")

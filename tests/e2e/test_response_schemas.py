@@ -14,6 +14,7 @@ from tests.e2e.test_account_flow import account_of
 from tests.support.coaching_setup import iso, make_coach, started_session
 from tests.support.openapi_schemas import check, json_schema
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
+from tests.support.watching import plays_started_ago
 from tests.support.youtube_standin import YouTubeStandIn
 
 __all__ = ["cognito", "github", "google"]  # fixtures
@@ -144,8 +145,20 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     call("GET", "/training/courses/<course_id>/enrollment", f"{course_path}/enrollment", token=learner)
     call("GET", "/training/videos/course/<course_id>", f"/training/videos/course/{course_id}", token=learner)
     for lesson in course["modules"][0]["lessons"]:
+        if lesson.get("duration_seconds"):  # a video of known length completes once watched
+            watched = lesson["duration_seconds"]
+            play = {"video_id": lesson["id"], "start_time": "08:00:00"}
+            call("POST", "/training/progress", token=learner, json=play)
+            plays_started_ago(demo_platform, watched)
+            end = f"{8 + watched // 3600:02d}:{watched % 3600 // 60:02d}:{watched % 60:02d}"
+            pause = {"video_id": lesson["id"], "end_time": end, "watchtime_seconds": watched}
+            call("POST", "/training/progress", token=learner, json=pause)
         complete = f"/training/lessons/{lesson['id']}/complete"
         call("POST", "/training/lessons/<lesson_id>/complete", complete, token=learner)
+    learners_path = f"{course_path}/learners"
+    roster = call("GET", "/training/courses/<course_id>/learners", learners_path, token=instructor)
+    one = f"{learners_path}/{roster['items'][0]['user_id']}"
+    call("GET", "/training/courses/<course_id>/learners/<user_id>", one, token=instructor)
     assessments = call("GET", "/training/courses/<course_id>/assessments", f"{course_path}/assessments", token=learner)
     assessment_path = f"/training/assessments/{assessments[0]['id']}"
     call("GET", "/training/assessments/<assessment_id>", assessment_path, token=instructor)
@@ -338,6 +351,7 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     call("POST", "/training/courses/<course_id>/enroll", f"{course_path}/enroll", token=learner)
     play = {"video_id": lesson_ids[1], "start_time": "09:00:00"}
     call("POST", "/training/progress", token=learner, json=play)
+    plays_started_ago(demo_platform, 600)
     pause = {"video_id": lesson_ids[1], "end_time": "09:10:00", "watchtime_seconds": 600}
     call("POST", "/training/progress", token=learner, json=pause)
     call("GET", "/training/progress/video/<video_id>", f"/training/progress/video/{lesson_ids[1]}", token=learner)

@@ -241,6 +241,9 @@ def owned_routes(ids):
             COURSE_PARTS,
         ),
         "PUT /training/courses/<course_id>/lessons/<lesson_id>": ({"title": "Renamed lesson"}, {}, COURSE_PARTS),
+        # A course's learners: its instructor and admins; the user in the path took no course here (404).
+        "GET /training/courses/<course_id>/learners": (None, {}, COURSE_OWNER),
+        "GET /training/courses/<course_id>/learners/<user_id>": (None, {}, but(COURSE_OWNER, NOT_NOW)),
         "DELETE /training/courses/<course_id>/lessons/<lesson_id>": (
             None,
             {"lesson_id": spare["lesson"]},

@@ -9,6 +9,7 @@ from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_training_flow import build_course, data_of
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
+from tests.support.watching import plays_started_ago
 
 
 @pytest.fixture
@@ -169,6 +170,7 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
     both = dict(play, end_time="09:01:00")
     assert_error(api.post("/training/progress", token=learner, json=both), 400, "VALIDATION_ERROR")
     data_of(api.post("/training/progress", token=learner, json=play))
+    plays_started_ago(platform, 600)
     for bad in (
         dict(pause, watchtime_seconds=-5),  # negative
         dict(pause, watchtime_seconds=5000),  # disagrees with end - start
@@ -184,6 +186,7 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
 
     # Concurrent pauses of one play: counted once.
     data_of(api.post("/training/progress", token=learner, json=dict(play, start_time="10:00:00")))
+    plays_started_ago(platform, 300)
     pool = eventlet.GreenPool(6)
     second = {"video_id": video["id"], "end_time": "10:05:00", "watchtime_seconds": 300}
 
@@ -212,6 +215,7 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
     second_profile, second = make_user(api, admin, "sam@example.com", "Sam Second")
     data_of(api.post(f"/training/courses/{course['id']}/enroll", token=second), 201)
     data_of(api.post("/training/progress", token=second, json=dict(play, start_time="10:00:00")))
+    plays_started_ago(platform, 60)
     theirs = data_of(
         api.post(
             "/training/progress",

@@ -11,6 +11,7 @@ from tests.e2e.test_training_assessments import events_until
 from tests.e2e.test_training_courses import people  # noqa: F401 (fixture)
 from tests.e2e.test_training_flow import data_of
 from tests.e2e.test_users import make_user
+from tests.support.watching import plays_started_ago
 
 ENVELOPE = {"event_id", "event_type", "timestamp", "user_id", "course_id", "metadata"}
 
@@ -19,6 +20,7 @@ def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_
     api,
     people,  # noqa: F811
     event_tap,
+    platform,
 ):
     tap = event_tap("training")
     instructor, learner, learner_id = people["instructor"], people["learner"], people["learner_id"]
@@ -59,11 +61,12 @@ def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_
     data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner), 201)
     data_of(api.post(f"/training/courses/{course['id']}/enroll", token=learner), 201)  # already enrolled
     data_of(api.post("/training/progress", token=learner, json={"video_id": watch["id"], "start_time": "08:00:00"}))
+    plays_started_ago(platform, 560)
     data_of(
         api.post(
             "/training/progress",
             token=learner,
-            json={"video_id": watch["id"], "end_time": "08:05:00", "watchtime_seconds": 300},
+            json={"video_id": watch["id"], "end_time": "08:09:20", "watchtime_seconds": 560},
         )
     )
     for lesson in (read, watch, read):  # the repeat changes nothing
@@ -104,7 +107,7 @@ def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_
 
     by_type = {event["event_type"]: event["metadata"] for event in seen}
     assert (
-        by_type[events.VIDEO_PROGRESS]["added_seconds"] == 300
+        by_type[events.VIDEO_PROGRESS]["added_seconds"] == 560
         and by_type[events.VIDEO_PROGRESS]["video_id"] == watch["id"]
     )
     assert by_type[events.ASSESSMENT_PASSED]["assessment_id"] == quiz["id"]

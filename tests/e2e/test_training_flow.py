@@ -7,6 +7,7 @@ from common.mongo import client_for
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
+from tests.support.watching import plays_started_ago
 
 
 def data_of(response, status=200):
@@ -138,6 +139,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert absent["status"] == "absent" and absent["total_time"] == "00:00:00"
     play = {"video_id": video["id"], "start_time": "10:00:00"}
     data_of(api.post("/training/progress", token=learner, json=play))
+    plays_started_ago(platform, 1200)
     first = data_of(
         api.post(
             "/training/progress",
@@ -148,6 +150,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert first["watch_time"] == "00:20:00"
     assert data_of(api.get("/training/attendance/today", token=learner))["status"] == "absent"
     data_of(api.post("/training/progress", token=learner, json={"video_id": video["id"], "start_time": "11:00:00"}))
+    plays_started_ago(platform, 630)
     second = data_of(
         api.post(
             "/training/progress",
@@ -164,6 +167,12 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     # Complete the lessons: 50%, then 100% but not completed while the assessment is not passed.
     half = data_of(api.post(f"/training/lessons/{welcome['id']}/complete", token=learner))
     assert half["progress"] == 50.0
+    # The video completes once 90 % of its hour is watched (the runtime setting's default), not before.
+    assert_error(api.post(f"/training/lessons/{video['id']}/complete", token=learner), 400, "VALIDATION_ERROR")
+    data_of(api.post("/training/progress", token=learner, json={"video_id": video["id"], "start_time": "12:00:00"}))
+    plays_started_ago(platform, 1500)
+    last = {"video_id": video["id"], "end_time": "12:25:00", "watchtime_seconds": 1500}
+    assert data_of(api.post("/training/progress", token=learner, json=last))["lesson_completed"] is True
     full = data_of(api.post(f"/training/lessons/{video['id']}/complete", token=learner))
     assert full["progress"] == 100.0 and full["status"] == "active"
     assert full["missing"] == {"lessons": [], "assessments": [assessment["id"]]}

@@ -176,7 +176,7 @@ def examples(w):
             Example(instructor, dict(course, module_id=w.module_id), body={"title": "Renamed", "description": "D"})
         ],
         ("POST", "/training/courses/<course_id>/modules/<module_id>/lessons"): lambda: [
-            Example(instructor, dict(course, module_id=w.module_id), body=LESSON)
+            Example(instructor, dict(course, module_id=w.module_id), body=dict(LESSON, media_id=w.uploaded_id))
         ],
         ("PUT", "/training/courses/<course_id>/modules/<module_id>/lessons/order"): lambda: [
             Example(
@@ -193,11 +193,14 @@ def examples(w):
             )
         ],
         ("PUT", "/training/courses/<course_id>/lessons/<lesson_id>"): lambda: [
-            Example(instructor, dict(course, lesson_id=w.lesson_id), body=dict(LESSON, type="text"))
+            Example(
+                instructor, dict(course, lesson_id=w.lesson_id), body=dict(LESSON, type="text", media_id=w.uploaded_id)
+            )
         ],
         ("POST", "/training/progress"): lambda: [
             Example(learner, body={"video_id": w.video_id, "start_time": "10:00:00"}),
-            Example(learner, body={"video_id": w.video_id, "end_time": "10:01:00", "watchtime_seconds": 60}),
+            # A pause right after its play: a few seconds (more would be longer than the time since the play).
+            Example(learner, body={"video_id": w.video_id, "end_time": "10:00:03", "watchtime_seconds": 3}),
         ],
         ("POST", "/training/videos/youtube-playlist"): lambda: [
             Example(instructor, body={"playlist_url": PLAYLIST, "title": "Imported", "tags": ["yt"]})
@@ -240,6 +243,10 @@ def examples(w):
         ("GET", "/training/enrollments/me"): lambda: [Example(learner, query={"page": "1", "page_size": "5"})],
         ("GET", "/training/analytics"): lambda: [Example(instructor, query={"days": "30", "course_id": w.course_id})],
         ("GET", "/training/courses/popular"): lambda: [Example(learner, query={"days": "30", "limit": "5"})],
+        ("GET", "/training/courses/<course_id>/learners"): lambda: [
+            Example(instructor, course, query={"page": "1", "page_size": "5", "sort": "name", "order": "asc"}),
+            Example(instructor, course, query={"format": "csv"}),
+        ],
         ("GET", "/training/media"): lambda: [
             Example(instructor, query={"page": "1", "page_size": "5", "owner_id": "someone"})
         ],

@@ -4,7 +4,7 @@ from common.contracts import accepts
 from common.pagination import offset_of, page_of
 from common.roles import ADMIN, INSTRUCTOR
 from common.rpc import rpc
-from training import analytics, authoring, contracts, courses, youtube
+from training import analytics, authoring, contracts, courses, learners, lesson_media, youtube
 
 STAFF = (INSTRUCTOR, ADMIN)
 
@@ -14,6 +14,9 @@ class CourseEntrypoints:
     @accepts(contracts.NewCourse, changes="course")
     def create_course(self, course):
         self.caller.require_role(*STAFF)
+        for module in course.get("modules", []):
+            for lesson in module.get("lessons", []):
+                lesson_media.check_attachable(self.store.media, self.caller, lesson.get("media_id"))
         created = authoring.create(self.store.session, self.events, self.caller.user_id, course)
         return courses.course_view(created, show_content=True)
 
@@ -26,7 +29,8 @@ class CourseEntrypoints:
 
     @rpc
     def get_course(self, course_id):
-        return courses.reader_view(self.store.session, self.caller, course_id)
+        view = courses.reader_view(self.store.session, self.caller, course_id)
+        return lesson_media.in_course(view, self.store.media, self.media_storage)
 
     @rpc
     @accepts(contracts.CourseChanges, changes="changes")
@@ -49,11 +53,13 @@ class CourseEntrypoints:
 
     @rpc
     def list_lessons(self, course_id):
-        return courses.lessons_of(self.store.session, self.caller, course_id)
+        lessons = courses.lessons_of(self.store.session, self.caller, course_id)
+        return lesson_media.with_links(lessons, self.store.media, self.media_storage)
 
     @rpc
     def course_videos(self, course_id):
-        return courses.videos_of(self.store.session, self.caller, course_id)
+        videos = courses.videos_of(self.store.session, self.caller, course_id)
+        return lesson_media.with_links(videos, self.store.media, self.media_storage)
 
     # -- modules and lessons: each answers the course as its reader sees it
 
@@ -83,12 +89,14 @@ class CourseEntrypoints:
     @rpc
     @accepts(contracts.NewLesson, changes="lesson")
     def add_lesson(self, course_id, module_id, lesson):
+        lesson_media.check_attachable(self.store.media, self.caller, lesson.get("media_id"))
         authoring.add_lesson(self.store.session, self.caller, course_id, module_id, lesson)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.LessonChanges, changes="changes")
     def update_lesson(self, course_id, lesson_id, changes):
+        lesson_media.check_attachable(self.store.media, self.caller, changes.get("media_id"))
         authoring.change_lesson(self.store.session, self.caller, course_id, lesson_id, changes)
         return self.get_course(course_id)
 
@@ -124,3 +132,21 @@ class CourseEntrypoints:
     @accepts(contracts.PopularSearch)
     def popular_courses(self, days, limit):
         return analytics.popular(self.store.session, self.caller.user_id, days, limit)
+
+    # -- a course's learners (its instructor and admins)
+
+    def _learner_names(self, user_ids):
+        return self.users.get_accounts(user_ids=list(user_ids)) if user_ids else {}
+
+    @rpc
+    @accepts(contracts.LearnerSearch)
+    def course_learners(self, course_id, sort, order, page, page_size, format="json"):
+        if format == "csv":
+            return learners.roster_csv(self.store.session, self.caller, course_id, self._learner_names, sort, order)
+        return learners.roster(
+            self.store.session, self.caller, course_id, self._learner_names, sort, order, page, page_size
+        )
+
+    @rpc
+    def course_learner(self, course_id, user_id):
+        return learners.learner_detail(self.store.session, self.caller, course_id, user_id, self._learner_names)

@@ -48,7 +48,12 @@ class LearningEntrypoints:
     @accepts(contracts.VideoWatch)
     def track_progress(self, video_id, start_time=None, end_time=None, watchtime_seconds=None):
         user_id = self.caller.require_user()
-        return videos.track(self.store.session, self.events, user_id, video_id, start_time, end_time, watchtime_seconds)
+        result = videos.track(
+            self.store.session, self.events, user_id, video_id, start_time, end_time, watchtime_seconds
+        )
+        if result["event"] == "pause":
+            result["lesson_completed"] = self._completion().complete_if_watched(user_id, video_id)
+        return result
 
     @rpc
     def video_progress(self, video_id):

@@ -7,7 +7,7 @@ from nameko.testing.services import worker_factory
 from common.exceptions import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from common.stores import Repositories
 from tests.support.callers import from_gateway as caller
-from training.service import TrainingService
+from training.service import SETTINGS, TrainingService
 from training.store import ensure_indexes
 
 INSTRUCTOR = ("inst-1", ["instructor"])
@@ -28,10 +28,24 @@ def service():
             certificate_key="k",
         )
         worker.config = {"TRAINING": {}}
+        worker.settings = {key: setting.default for key, setting in SETTINGS.items()}
+        worker.database = database
         worker.users.get_account.return_value = {"name": "Lee Learner"}
         return worker
 
     return make
+
+
+def watched_whole(worker, lesson_id):
+    """The learner watched the whole 60 s video earlier (a video lesson completes once watched)."""
+    watched = {
+        "_id": lesson_id,
+        "user_id": LEARNER[0],
+        "video_id": lesson_id,
+        "date": "2026-01-01",
+        "watch_seconds": 60,
+    }
+    worker.database["watch_time"].insert_one(watched)
 
 
 def published_course(service):
@@ -98,6 +112,7 @@ def test_completion_issues_one_certificate_and_events(service):
     learner = service(LEARNER)
     learner.enroll(course["id"])
     lesson_id = course["modules"][0]["lessons"][0]["id"]
+    watched_whole(learner, lesson_id)
     done = learner.complete_lesson(lesson_id)
     assert done["status"] == "completed" and done["progress"] == 100.0
     again = service(LEARNER)
@@ -173,6 +188,7 @@ def test_a_certificate_postponed_by_an_unreachable_users_service_is_issued_later
     service(LEARNER).enroll(course["id"])
     learner = service(LEARNER)
     learner.users.get_account.side_effect = RuntimeError("users is down")
+    watched_whole(learner, course["modules"][0]["lessons"][0]["id"])
     done = learner.complete_lesson(course["modules"][0]["lessons"][0]["id"])
     assert done["status"] == "completed"
     assert service(LEARNER).my_certificates() == []

@@ -11,6 +11,7 @@ from training.store import ensure_indexes
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 VIDEO = {"id": "video-1", "duration_seconds": 600}
+HOUR = timedelta(hours=1)  # plays an hour before their pause: the time the pause reports has passed
 
 
 @pytest.fixture
@@ -43,18 +44,20 @@ def test_session_length_rules():
 
 def test_play_pause_cycles_accumulate_per_day_and_video(db):
     watchtime.play(db, "u1", VIDEO, "c1", "14:30:00", now=NOON)
-    record, added = watchtime.pause(db, "u1", VIDEO, "14:35:30", 330, now=NOON)
+    with pytest.raises(ValidationError):  # 330 s watched 100 s after the play: implausible
+        watchtime.pause(db, "u1", VIDEO, "14:35:30", 330, now=NOON + timedelta(seconds=100))
+    record, added = watchtime.pause(db, "u1", VIDEO, "14:35:30", 330, now=NOON + timedelta(seconds=330))
     assert added == 330 and record["watch_seconds"] == 330 and record["end_time"] == "14:35:30"
-    watchtime.play(db, "u1", VIDEO, "c1", "15:00:00", now=NOON)  # a later play updates start_time
-    record, _ = watchtime.pause(db, "u1", VIDEO, "15:01:00", 60, now=NOON)
+    watchtime.play(db, "u1", VIDEO, "c1", "15:00:00", now=NOON + timedelta(seconds=1000))  # updates start_time
+    record, _ = watchtime.pause(db, "u1", VIDEO, "15:01:00", 60, now=NOON + timedelta(seconds=1060))
     assert record["watch_seconds"] == 390 and record["sessions"] == 2 and record["start_time"] == "15:00:00"
     with pytest.raises(ValidationError):  # pause twice
-        watchtime.pause(db, "u1", VIDEO, "15:02:00", 120, now=NOON)
+        watchtime.pause(db, "u1", VIDEO, "15:02:00", 120, now=NOON + timedelta(seconds=1200))
     tomorrow = NOON + timedelta(days=1)
     with pytest.raises(ValidationError):  # yesterday's play does not open today's record
         watchtime.pause(db, "u1", VIDEO, "15:02:00", None, now=tomorrow)
     watchtime.play(db, "u1", VIDEO, "c1", "08:00:00", now=tomorrow)
-    watchtime.pause(db, "u1", VIDEO, "08:00:10", 10, now=tomorrow)
+    watchtime.pause(db, "u1", VIDEO, "08:00:10", 10, now=tomorrow + timedelta(seconds=10))
     days = watchtime.for_video(db, "u1", "video-1")
     assert [(day["date"], day["watch_time"]) for day in days] == [
         ("2026-03-03", "00:00:10"),
@@ -63,7 +66,7 @@ def test_play_pause_cycles_accumulate_per_day_and_video(db):
 
 
 def test_a_refused_pause_leaves_the_play_open_and_the_total_unchanged(db):
-    watchtime.play(db, "u1", VIDEO, "c1", "10:00:00", now=NOON)
+    watchtime.play(db, "u1", VIDEO, "c1", "10:00:00", now=NOON - HOUR)
     with pytest.raises(ValidationError):
         watchtime.pause(db, "u1", VIDEO, "10:01:00", 999, now=NOON)
     record, _ = watchtime.pause(db, "u1", VIDEO, "10:01:00", 60, now=NOON)
@@ -72,11 +75,11 @@ def test_a_refused_pause_leaves_the_play_open_and_the_total_unchanged(db):
 
 def test_attendance_sums_every_video_of_the_day(db):
     other = {"id": "video-2", "duration_seconds": 3600}
-    watchtime.play(db, "u1", VIDEO, "c1", "10:00:00", now=NOON)
+    watchtime.play(db, "u1", VIDEO, "c1", "10:00:00", now=NOON - HOUR)
     watchtime.pause(db, "u1", VIDEO, "10:10:00", 600, now=NOON)
-    watchtime.play(db, "u1", other, "c1", "11:00:00", now=NOON)
+    watchtime.play(db, "u1", other, "c1", "11:00:00", now=NOON - HOUR)
     watchtime.pause(db, "u1", other, "11:20:00", 1200, now=NOON)
-    watchtime.play(db, "u2", other, "c1", "11:00:00", now=NOON)
+    watchtime.play(db, "u2", other, "c1", "11:00:00", now=NOON - HOUR)
     watchtime.pause(db, "u2", other, "11:05:00", 300, now=NOON)
     assert attendance.of_user_on(db, "u1", "2026-03-02", 1800)["status"] == "present"
     assert attendance.of_user_on(db, "u1", "2026-03-02", 1801)["status"] == "absent"
