@@ -1,6 +1,8 @@
 """Single sign-on (Cognito's hosted UI, Google, GitHub): the sign-in's state, the code's exchange, and the first
 sign-in of an outside identity, which links it to an account (found or created by users)."""
 
+from dataclasses import dataclass
+
 from auth import refresh_tokens, sign_in_states
 from auth.providers.cognito import CognitoHostedUI
 from auth.providers.oauth import OAUTH_CLIENTS, denied
@@ -23,20 +25,20 @@ def linked_identities_view(links):
     ]
 
 
+@dataclass
 class ExternalSignIns:
     """``auth_config``: the AUTH settings (each provider's, ``STATE_TTL_SECONDS``); ``store``: the worker's
     repositories; ``users``: users' RPC proxy; ``identity_provider``: the provider of passwords (a claimed
     account's password is dropped there); ``sessions``: auth/sessions.py; ``check_account``: the account of a
     user id, if it may sign in."""
 
-    def __init__(self, auth_config, store, publish, users, identity_provider, sessions, check_account):
-        self.auth_config = auth_config
-        self.store = store
-        self.publish = publish
-        self.users = users
-        self.identity_provider = identity_provider
-        self.sessions = sessions
-        self.check_account = check_account
+    auth_config: dict
+    store: object
+    publish: object
+    users: object
+    identity_provider: object
+    sessions: object
+    check_account: object
 
     def client(self, provider):
         if provider == CognitoHostedUI.name:

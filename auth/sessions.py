@@ -2,6 +2,7 @@
 access tokens already out (recorded with the change, for gateways that start later, and told in its event)."""
 
 import uuid
+from dataclasses import dataclass
 
 from auth import refresh_tokens, revocations
 from common import events
@@ -36,16 +37,16 @@ def active_account(get_account, user_id):
     return account
 
 
+@dataclass
 class Sessions:
     """The worker's session work: ``refresh_ttl`` is a refresh token's life, ``access_ttl`` an access token's
     (how long a revocation must be kept)."""
 
-    def __init__(self, session, publish, signing, refresh_ttl, access_ttl):
-        self.session = session
-        self.publish = publish
-        self.signing = signing
-        self.refresh_ttl = refresh_ttl
-        self.access_ttl = access_ttl
+    session: object
+    publish: object
+    signing: object
+    refresh_ttl: int
+    access_ttl: int
 
     def _pair(self, account, family_id, refresh_token):
         access_token = self.signing.access_token(account["id"], account["roles"], session_id=family_id)
