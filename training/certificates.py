@@ -13,9 +13,14 @@ import json
 from fpdf import FPDF
 from pymongo.errors import DuplicateKeyError
 
+from common import events
 from common.clock import isoformat, utcnow
-from common.exceptions import NotFound
+from common.exceptions import Conflict, Forbidden, NotFound
+from training.contracts import CERTIFICATE_STATUSES
 from training.store import CERTIFICATES, new_id
+
+# What verification says of a certificate: in force, withdrawn, or superseded by a reissued one.
+ACTIVE, REVOKED, REPLACED = CERTIFICATE_STATUSES
 
 SIGNED_FIELDS = ("_id", "user_id", "holder_name", "course_id", "course_title", "issued_at")
 
@@ -35,9 +40,14 @@ def find_for(db, user_id, course_id):
     return db[CERTIFICATES].find_one({"user_id": user_id, "course_id": course_id})
 
 
-def issue(db, user_id, course, holder_name, key):
-    """(certificate, created): a second issue for the same learner and course returns the first."""
+def _now():
+    # Millisecond precision, so a stored time reads (and signs) the same after a round trip through MongoDB.
     now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def issue(db, user_id, course, holder_name, key, reissue=None):
+    """(certificate, created): a second issue for the same learner, course and reissue number returns the first."""
     certificate = {
         "_id": new_id(),
         "user_id": user_id,
@@ -45,14 +55,16 @@ def issue(db, user_id, course, holder_name, key):
         "course_id": course["_id"],
         "course_title": course["title"],
         "instructor_id": course.get("instructor_id"),
-        # Millisecond precision, so the stored time signs the same after a round trip through MongoDB.
-        "issued_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+        "issued_at": _now(),
     }
+    if reissue is not None:
+        # The unique index (user_id, course_id, reissue) lets one reissue per number win a race.
+        certificate["reissue"] = reissue
     certificate["signature"] = signature(certificate, key)
     try:
         db[CERTIFICATES].insert_one(certificate)
     except DuplicateKeyError:
-        return find_for(db, user_id, course["_id"]), False
+        return db[CERTIFICATES].find_one({"user_id": user_id, "course_id": course["_id"], "reissue": reissue}), False
     return certificate, True
 
 
@@ -61,6 +73,30 @@ def find(db, certificate_id):
     if certificate is None:
         raise NotFound("No such certificate")
     return certificate
+
+
+def status_of(certificate):
+    if certificate.get("replaced_by"):
+        return REPLACED
+    if certificate.get("revoked_at"):
+        return REVOKED
+    return ACTIVE
+
+
+def _standing(certificate, key):
+    """Status fields both the holder's view and the public verification show."""
+    genuine = is_valid(certificate, key)
+    revoked_at = certificate.get("revoked_at")
+    return {
+        "status": status_of(certificate),
+        "genuine": genuine,
+        # Valid: genuine AND still in force; a revoked or replaced certificate no longer certifies anything.
+        "valid": genuine and status_of(certificate) == ACTIVE,
+        "revoked_at": isoformat(revoked_at) if revoked_at else None,
+        "revocation_reason": certificate.get("revocation_reason"),
+        "replaced_by": certificate.get("replaced_by"),
+        "replaces": certificate.get("replaces"),
+    }
 
 
 def view(certificate, key):
@@ -72,7 +108,7 @@ def view(certificate, key):
         "course_title": certificate["course_title"],
         "issued_at": isoformat(certificate["issued_at"]),
         "signature": certificate.get("signature"),
-        "valid": is_valid(certificate, key),
+        **_standing(certificate, key),
     }
 
 
@@ -83,7 +119,7 @@ def verification(certificate, key):
         "holder_name": certificate["holder_name"],
         "course_title": certificate["course_title"],
         "issued_at": isoformat(certificate["issued_at"]),
-        "valid": is_valid(certificate, key),
+        **_standing(certificate, key),
     }
 
 
@@ -119,3 +155,67 @@ def pdf(certificate, verify_url):
 
 def mine(db, user_id):
     return list(db[CERTIFICATES].find({"user_id": user_id}).sort("issued_at", -1))
+
+
+def require_manager(caller, certificate):
+    """Revoking and reissuing: an admin, or the instructor of the certificate's course."""
+    caller.require_user()
+    if caller.is_admin or (certificate.get("instructor_id") and certificate["instructor_id"] == caller.user_id):
+        return
+    raise Forbidden("Only an admin or the course's instructor can do this")
+
+
+def revoke(db, announce, caller, certificate_id, reason):
+    certificate = find(db, certificate_id)
+    require_manager(caller, certificate)
+    now = _now()
+    # One conditional write: of two concurrent revocations one wins, the other gets 409.
+    changed = db[CERTIFICATES].find_one_and_update(
+        {"_id": certificate["_id"], "revoked_at": None, "replaced_by": None},
+        {"$set": {"revoked_at": now, "revoked_by": caller.user_id, "revocation_reason": reason}},
+        return_document=True,
+    )
+    if changed is None:
+        raise Conflict("This certificate is already revoked or replaced")
+    announce(
+        events.CERTIFICATE_REVOKED,
+        user_id=certificate["user_id"],
+        course_id=certificate["course_id"],
+        certificate_id=certificate["_id"],
+        course_title=certificate["course_title"],
+        holder_name=certificate["holder_name"],
+        reason=reason,
+        revoked_by=caller.user_id,
+        revoked_at=isoformat(now),
+    )
+    return changed
+
+
+def reissue(db, announce, caller, certificate_id, reason, holder_name, key):
+    """A new certificate for the same learner and course; the old one then says which one replaced it."""
+    old = find(db, certificate_id)
+    require_manager(caller, old)
+    if old.get("replaced_by"):
+        raise Conflict("This certificate was already replaced", {"replaced_by": [old["replaced_by"]]})
+    course = {"_id": old["course_id"], "title": old["course_title"], "instructor_id": old.get("instructor_id")}
+    new, created = issue(
+        db, old["user_id"], course, holder_name or old["holder_name"], key, (old.get("reissue") or 0) + 1
+    )
+    if not created:
+        raise Conflict("This certificate is being replaced by another request")
+    db[CERTIFICATES].update_one({"_id": new["_id"]}, {"$set": {"replaces": old["_id"], "reissue_reason": reason}})
+    db[CERTIFICATES].update_one(
+        {"_id": old["_id"]}, {"$set": {"replaced_by": new["_id"], "replaced_at": new["issued_at"]}}
+    )
+    announce(
+        events.CERTIFICATE_REISSUED,
+        user_id=old["user_id"],
+        course_id=old["course_id"],
+        certificate_id=new["_id"],
+        replaces=old["_id"],
+        course_title=old["course_title"],
+        holder_name=new["holder_name"],
+        reason=reason,
+        reissued_by=caller.user_id,
+    )
+    return find(db, new["_id"])

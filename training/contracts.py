@@ -21,6 +21,7 @@ LEVELS = ("beginner", "intermediate", "advanced")
 QUESTION_TYPES = ("single_choice", "multiple_choice", "true_false", "short_answer", "numeric")
 SCORING_POLICIES = ("highest", "latest")
 OVERDUE_POLICIES = ("refuse", "score")
+CERTIFICATE_STATUSES = ("active", "revoked", "replaced")
 SHOW_ANSWERS = ("never", "after_each_attempt", "after_last_attempt", "once_passed")
 
 ID = validate.Length(min=1, max=64)
@@ -121,6 +122,17 @@ class PopularSearch(Contract):
 class AnalyticsSearch(Contract):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=3650))
     course_id = fields.String(validate=ID)
+
+
+# -- certificates: inputs ----------------------------------------------------------
+
+
+class CertificateRevocation(Contract):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CertificateReissue(Contract):
+    reason = fields.String(validate=validate.Length(min=1, max=500))
 
 
 # -- enrollment, watch time: inputs ------------------------------------------------
@@ -557,14 +569,28 @@ class Certificate(Schema):
     issued_at = Moment()
     signature = Text(allow_none=True)
     valid = Flag()
+    status = Text(validate=validate.OneOf(CERTIFICATE_STATUSES))
+    genuine = Flag()
+    revoked_at = Moment(allow_none=True)
+    revocation_reason = Text(allow_none=True)
+    replaced_by = Text(allow_none=True)
+    replaces = Text(allow_none=True)
 
 
 class CertificateCheck(Schema):
+    """Valid means genuine (the signature matches) and in force (status active)."""
+
     id = Text()
     holder_name = Text()
     course_title = Text()
     issued_at = Moment()
     valid = Flag()
+    status = Text(validate=validate.OneOf(CERTIFICATE_STATUSES))
+    genuine = Flag()
+    revoked_at = Moment(allow_none=True)
+    revocation_reason = Text(allow_none=True)
+    replaced_by = Text(allow_none=True)
+    replaces = Text(allow_none=True)
 
 
 class CourseStats(Schema):

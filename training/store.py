@@ -42,7 +42,13 @@ def ensure_indexes(db):
         [("assessment_id", pymongo.ASCENDING), ("user_id", pymongo.ASCENDING), ("number", pymongo.ASCENDING)],
         unique=True,
     )
-    db[CERTIFICATES].create_index([("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING)], unique=True)
+    # One certificate per learner, course and reissue number (absent on the first): a reissue adds one.
+    if "user_id_1_course_id_1" in db[CERTIFICATES].index_information():
+        db[CERTIFICATES].drop_index("user_id_1_course_id_1")
+    db[CERTIFICATES].create_index(
+        [("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING), ("reissue", pymongo.ASCENDING)],
+        unique=True,
+    )
 
 
 class Repository:

@@ -422,6 +422,27 @@ ROUTES = [
         file=True,
         summary="Download the certificate as PDF",
     ),
+    Route(
+        "POST",
+        "/training/certificates/<certificate_id>/revoke",
+        "training",
+        "revoke_certificate",
+        STAFF,
+        body=contracts.CertificateRevocation,
+        summary="Revoke, with a reason (admin or the course's instructor)",
+        response=contracts.Certificate,
+    ),
+    Route(
+        "POST",
+        "/training/certificates/<certificate_id>/reissue",
+        "training",
+        "reissue_certificate",
+        STAFF,
+        body=contracts.CertificateReissue,
+        status=201,
+        summary="A new certificate replacing this one (admin or the course's instructor)",
+        response=contracts.Certificate,
+    ),
     # analytics
     Route(
         "GET",

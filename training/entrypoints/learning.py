@@ -96,3 +96,27 @@ class LearningEntrypoints:
         self.caller.require_self_or_admin(certificate["user_id"])
         base = str((self.config.get("TRAINING") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
         return certificates.pdf(certificate, f"{base}/training/certificates/{certificate['_id']}/verify")
+
+    # -- certificates: revocation and reissue (admin or the course's instructor)
+
+    @rpc
+    @accepts(contracts.CertificateRevocation)
+    def revoke_certificate(self, certificate_id, reason):
+        revoked = certificates.revoke(self.store.session, self.events, self.caller, certificate_id, reason)
+        return certificates.view(revoked, self.certificate_key)
+
+    @rpc
+    @accepts(contracts.CertificateReissue)
+    def reissue_certificate(self, certificate_id, reason=None):
+        old = certificates.find(self.store.session, certificate_id)
+        certificates.require_manager(self.caller, old)
+        try:
+            # The holder's current name: a reissue is how a corrected name reaches the certificate.
+            account = self.users.get_account(old["user_id"]) or {}
+        except Exception:
+            account = {}
+        holder = account.get("name") or old["holder_name"]
+        reissued = certificates.reissue(
+            self.store.session, self.events, self.caller, certificate_id, reason, holder, self.certificate_key
+        )
+        return certificates.view(reissued, self.certificate_key)
