@@ -153,10 +153,6 @@ def pdf(certificate, verify_url):
     }
 
 
-def mine(db, user_id):
-    return list(db[CERTIFICATES].find({"user_id": user_id}).sort("issued_at", -1))
-
-
 def require_manager(caller, certificate):
     """Revoking and reissuing: an admin, or the instructor of the certificate's course."""
     caller.require_user()

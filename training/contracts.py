@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from common import exceptions
 from common.contracts import Contract
+from common.fields import Day
 from common.pagination import PageQuerySchema
 from common.validation import reject_mongo_operators
 
@@ -133,6 +134,17 @@ class CertificateRevocation(Contract):
 
 class CertificateReissue(Contract):
     reason = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class ListPage(Contract, PageQuerySchema):
+    """The page of a list answer ({"items", "total", "page", "page_size"})."""
+
+
+class AttendanceRange(Contract, PageQuerySchema):
+    """Inclusive days; by default the last 30 up to today, at most 366 (training/attendance.py)."""
+
+    since = Day()
+    until = Day()
 
 
 # -- enrollment, watch time: inputs ------------------------------------------------

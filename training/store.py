@@ -88,6 +88,11 @@ class Attempts(Repository):
 class Certificates(Repository):
     name = CERTIFICATES
 
+    def page_of_user(self, user_id, offset, limit):
+        criteria = {"user_id": user_id}
+        cursor = self.collection.find(criteria).sort([("issued_at", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return list(cursor), self.collection.count_documents(criteria)
+
 
 class MediaItems(Repository):
     """Media metadata; the bytes are in the storage backend (``training/media_storage.py``)."""

@@ -1,7 +1,7 @@
 """Entrypoints of courses, their modules and lessons, YouTube imports and course analytics."""
 
 from common.contracts import accepts
-from common.pagination import offset_of, page_of
+from common.pagination import offset_of, page_of, page_of_list
 from common.roles import ADMIN, INSTRUCTOR
 from common.rpc import rpc
 from training import analytics, authoring, contracts, courses, youtube
@@ -48,12 +48,14 @@ class CourseEntrypoints:
         return courses.course_view(authoring.unpublish(self.store.session, self.caller, course_id), show_content=True)
 
     @rpc
-    def list_lessons(self, course_id):
-        return courses.lessons_of(self.store.session, self.caller, course_id)
+    @accepts(contracts.ListPage)
+    def list_lessons(self, course_id, page, page_size):
+        return page_of_list(courses.lessons_of(self.store.session, self.caller, course_id), page, page_size)
 
     @rpc
-    def course_videos(self, course_id):
-        return courses.videos_of(self.store.session, self.caller, course_id)
+    @accepts(contracts.ListPage)
+    def course_videos(self, course_id, page, page_size):
+        return page_of_list(courses.videos_of(self.store.session, self.caller, course_id), page, page_size)
 
     # -- modules and lessons: each answers the course as its reader sees it
 
