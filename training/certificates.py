@@ -6,10 +6,14 @@ a changed name, course, date or holder makes the certificate invalid.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
+import fontpkg_noto_sans
+import noto_cjk_sans_jp_regular
 from fpdf import FPDF
 from pymongo.errors import DuplicateKeyError
 
@@ -123,34 +127,50 @@ def verification(certificate, key):
     }
 
 
-def _latin1(text):
-    # The core PDF fonts are Latin-1; other characters are replaced rather than failing the download.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+@functools.cache
+def _font_files():
+    """Noto Sans (Latin, Greek, Cyrillic) and, for what it lacks, Noto Sans CJK: both shipped as packages."""
+    latin = Path(fontpkg_noto_sans.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"
+    cjk = Path(noto_cjk_sans_jp_regular.__file__).parent / "NotoSansCJKjp-Regular.otf"
+    return str(latin), str(cjk)
 
 
 def pdf(certificate, verify_url):
+    """The certificate as a landscape A4 PDF; any name prints (fonts embedded, subset to the glyphs used)."""
+    latin, cjk = _font_files()
     document = FPDF(orientation="L", format="A4")
-    document.set_title(_latin1(f"Certificate - {certificate['course_title']}"))
+    document.add_font("Noto", "", latin)
+    document.add_font("Noto", "B", latin, variations={"wght": 700})
+    document.add_font("NotoCJK", "", cjk)
+    # A character Noto Sans lacks (王, 芳, ...) is drawn with Noto Sans CJK.
+    document.set_fallback_fonts(["NotoCJK"], exact_match=False)
+    document.set_title(f"Certificate - {certificate['course_title']}")
     document.add_page()
-    document.set_font("Helvetica", "B", 32)
-    document.cell(0, 30, "Certificate of Completion", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 16)
-    document.cell(0, 12, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "B", 26)
-    document.cell(0, 18, _latin1(certificate["holder_name"]), align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 16)
-    document.cell(0, 12, "has completed the course", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "B", 20)
-    document.multi_cell(0, 14, _latin1(certificate["course_title"]), align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 12)
-    document.cell(0, 10, f"Issued {isoformat(certificate['issued_at'])[:10]}", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.cell(0, 8, f"Certificate id {certificate['_id']}", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.cell(0, 8, _latin1(f"Verify at {verify_url}"), align="C", new_x="LMARGIN", new_y="NEXT")
+
+    def line(size, text, bold=False, height=12, wrap=False):
+        document.set_font("Noto", "B" if bold else "", size)
+        write = document.multi_cell if wrap else document.cell
+        write(0, height, str(text), align="C", new_x="LMARGIN", new_y="NEXT")
+
+    line(32, "Certificate of Completion", bold=True, height=30)
+    line(16, "This certifies that")
+    line(26, certificate["holder_name"], bold=True, height=18)
+    line(16, "has completed the course")
+    line(20, certificate["course_title"], bold=True, height=14, wrap=True)
+    line(12, f"Issued {isoformat(certificate['issued_at'])[:10]}", height=10)
+    line(12, f"Certificate id {certificate['_id']}", height=8)
+    line(12, f"Verify at {verify_url}", height=8)
     return {
         "content_type": "application/pdf",
         "filename": f"certificate-{certificate['_id']}.pdf",
         "body_base64": base64.b64encode(bytes(document.output())).decode("ascii"),
     }
+
+
+def verify_url(config, certificate_id):
+    """The public verification page, under the gateway's public address (GATEWAY.PUBLIC_BASE_URL)."""
+    base = (config.get("GATEWAY") or {}).get("PUBLIC_BASE_URL") or f"http://{config.get('WEB_SERVER_ADDRESS', '')}"
+    return f"{str(base).rstrip('/')}/verify/{certificate_id}"
 
 
 def require_manager(caller, certificate):

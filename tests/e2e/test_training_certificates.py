@@ -1,11 +1,24 @@
 """Issue 15's certificates over HTTP: revoke, verify says so, reissue, a PDF for any name."""
 
+import io
+
+import pytest
+from pypdf import PdfReader
+
 from common import events
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
 
 HOLDER = "Łukasz 王芳"
+PUBLIC = "https://learn.example.org"
+
+
+@pytest.fixture
+def platform_config(platform_config):
+    """The gateway's public address, as a deployment behind a proxy sets it."""
+    platform_config["GATEWAY"] = {**platform_config["GATEWAY"], "PUBLIC_BASE_URL": PUBLIC}
+    return platform_config
 
 
 def data_of(response, status=200):
@@ -95,3 +108,16 @@ def test_admin_revokes_verify_says_revoked_and_a_reissue_replaces_it(api, platfo
     )
     mine = data_of(api.get("/training/certificates/me", token=people["learner_token"]))
     assert {row["id"]: row["status"] for row in mine["items"]} == {certificate_id: "replaced", reissued["id"]: "active"}
+
+
+def test_the_pdf_prints_any_name_and_the_public_verify_link(api, platform):
+    people, certificate = certified_learner(api, platform)
+    pdf = api.get(f"/training/certificates/{certificate['id']}/pdf", token=people["learner_token"])
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"].startswith("application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    # pypdf reads the CJK run with a NUL or a space between glyphs (its guess at the gaps of the fallback font);
+    # the characters and their order are what counts.
+    squeezed = "".join(text.replace("\x00", " ").split())
+    assert "".join(HOLDER.split()) in squeezed and "?" not in squeezed
+    assert f"{PUBLIC}/verify/{certificate['id']}" in squeezed
+    assert "127.0.0.1" not in text and "Short course" in text

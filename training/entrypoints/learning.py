@@ -108,8 +108,7 @@ class LearningEntrypoints:
     def certificate_pdf(self, certificate_id):
         certificate = certificates.find(self.store.session, certificate_id)
         self.caller.require_self_or_admin(certificate["user_id"])
-        base = str((self.config.get("TRAINING") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
-        return certificates.pdf(certificate, f"{base}/training/certificates/{certificate['_id']}/verify")
+        return certificates.pdf(certificate, certificates.verify_url(self.config, certificate["_id"]))
 
     # -- certificates: revocation and reissue (admin or the course's instructor)
 
