@@ -24,7 +24,7 @@ from common.rpc import RpcProxy
 from common.service_base import VERSION
 from common.tracing import WorkerTracing
 from common.validation import load
-from gateway import access, admin, discovery, docs_ui, envelope, readiness
+from gateway import access, admin, discovery, docs_ui, envelope, pages, readiness
 from gateway.breaker import ServiceGuards
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
@@ -115,6 +115,10 @@ class GatewayService:
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result
+            if route.html and pages.wants_html(request):
+                page = pages.render(route.html, result, route.status)
+                page.headers.update(headers)
+                return page
             if route.file:
                 return envelope.file_response(result, headers)
             if route.raw:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import fontpkg_noto_sans
 import noto_cjk_sans_jp_regular
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from pymongo.errors import DuplicateKeyError
 
@@ -135,20 +136,28 @@ def _font_files():
     return str(latin), str(cjk)
 
 
+@functools.cache
+def _latin_coverage():
+    with TTFont(_font_files()[0], lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
 def pdf(certificate, verify_url):
     """The certificate as a landscape A4 PDF; any name prints (fonts embedded, subset to the glyphs used)."""
     latin, cjk = _font_files()
     document = FPDF(orientation="L", format="A4")
     document.add_font("Noto", "", latin)
-    document.add_font("Noto", "B", latin, variations={"wght": 700})
-    document.add_font("NotoCJK", "", cjk)
-    # A character Noto Sans lacks (王, 芳, ...) is drawn with Noto Sans CJK.
-    document.set_fallback_fonts(["NotoCJK"], exact_match=False)
+    texts = f"{certificate['holder_name']}{certificate['course_title']}"
+    if any(ord(character) not in _latin_coverage() for character in texts):
+        # A character Noto Sans lacks (王, 芳, ...) is drawn with Noto Sans CJK (loaded only then: it is large).
+        document.add_font("NotoCJK", "", cjk)
+        document.set_fallback_fonts(["NotoCJK"], exact_match=False)
     document.set_title(f"Certificate - {certificate['course_title']}")
     document.add_page()
 
+    # One weight: instancing the variable font's bold costs seconds per document.
     def line(size, text, bold=False, height=12, wrap=False):
-        document.set_font("Noto", "B" if bold else "", size)
+        document.set_font("Noto", "", size + 2 if bold else size)
         write = document.multi_cell if wrap else document.cell
         write(0, height, str(text), align="C", new_x="LMARGIN", new_y="NEXT")
 

@@ -451,6 +451,17 @@ ROUTES = [
         summary="A new certificate replacing this one (admin or the course's instructor)",
         response=contracts.Certificate,
     ),
+    # The public verification page: JSON (the envelope) for programs, HTML for a browser (docs/training.md).
+    Route(
+        "GET",
+        "/verify/<certificate_id>",
+        "training",
+        "verify_certificate",
+        PUBLIC,
+        summary="Anyone: holder, course, date, status (HTML for Accept: text/html)",
+        response=contracts.CertificateCheck,
+        html="certificate_check",
+    ),
     # analytics
     Route(
         "GET",

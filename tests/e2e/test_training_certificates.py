@@ -121,3 +121,28 @@ def test_the_pdf_prints_any_name_and_the_public_verify_link(api, platform):
     assert "".join(HOLDER.split()) in squeezed and "?" not in squeezed
     assert f"{PUBLIC}/verify/{certificate['id']}" in squeezed
     assert "127.0.0.1" not in text and "Short course" in text
+
+
+def test_verify_page_answers_html_to_a_browser_and_the_envelope_to_programs(api, platform):
+    people, certificate = certified_learner(api, platform)
+    certificate_id = certificate["id"]
+    reason = "Copied <script>alert(1)</script> work"
+    data_of(api.post(f"/training/certificates/{certificate_id}/revoke", token=people["admin"], json={"reason": reason}))
+    with ApiClient(api.base_url) as anonymous:
+        page = anonymous.get(f"/verify/{certificate_id}", headers={"Accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert page.headers["Vary"] == "Accept" and page.headers["X-Request-ID"]
+        html = page.text
+        assert HOLDER in html and "Short course" in html and "Revoked on" in html
+        # Escaped: the reason prints as text, never as markup.
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+        as_json = anonymous.get(f"/verify/{certificate_id}", headers={"Accept": "application/json"})
+        assert as_json.headers["Content-Type"].startswith("application/json")
+        verified = data_of(as_json)
+        assert (
+            verified["status"] == "revoked" and verified["valid"] is False and verified["revocation_reason"] == reason
+        )
+        assert verified == data_of(anonymous.get(f"/training/certificates/{certificate_id}/verify"))
+        # Without an Accept header, programs get JSON.
+        assert anonymous.get(f"/verify/{certificate_id}").json()["data"]["status"] == "revoked"
+        assert anonymous.get("/verify/not-a-certificate", headers={"Accept": "text/html"}).status_code == 404
