@@ -1,6 +1,8 @@
 """Courses over HTTP: who may do what, search and pagination, modules and lessons, watch-time rules,
 attendance for admins, one certificate under concurrent completion, and MongoDB operators refused."""
 
+from datetime import date, timedelta
+
 import eventlet
 import pytest
 
@@ -201,6 +203,20 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
     admin = people["admin"]
     data_of(api.put("/admin/settings/training.attendance_min_seconds", token=admin, json={"value": 900}))
     assert data_of(api.get("/training/attendance/me", token=learner))["items"][0]["status"] == "present"
+    # Every day of the range is listed, newest first; days without watch time are absent.
+    since = (date.fromisoformat(today["date"]) - timedelta(days=2)).isoformat()
+    days = data_of(api.get("/training/attendance/me", token=learner, params={"since": since}))
+    assert days["total"] == 3 and [row["status"] for row in days["items"]] == ["present", "absent", "absent"]
+    assert days["items"][2] == {
+        "date": since,
+        "user_id": people["learner_id"],
+        "status": "absent",
+        "total_seconds": 0,
+        "total_time": "00:00:00",
+        "required_time": "00:15:00",
+    }
+    for bad in ({"since": "2020-01-01"}, {"since": today["date"], "until": since}, {"until": "2026-02-30"}):
+        assert_error(api.get("/training/attendance/me", token=learner, params=bad), 400, "VALIDATION_ERROR")
     by_user = data_of(api.get(f"/training/attendance/user/{people['learner_id']}", token=admin))["items"]
     assert by_user[0]["total_time"] == "00:15:00" and by_user[0]["status"] == "present"
     by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))["items"]
