@@ -104,21 +104,8 @@ def _standing(certificate, key):
     }
 
 
-def view(certificate, key):
-    return {
-        "id": certificate["_id"],
-        "user_id": certificate["user_id"],
-        "holder_name": certificate["holder_name"],
-        "course_id": certificate["course_id"],
-        "course_title": certificate["course_title"],
-        "issued_at": isoformat(certificate["issued_at"]),
-        "signature": certificate.get("signature"),
-        **_standing(certificate, key),
-    }
-
-
 def verification(certificate, key):
-    """What anyone may learn about a certificate: who, what, when, and whether it is genuine."""
+    """What anyone may learn about a certificate: who, what, when, whether it is genuine and still in force."""
     return {
         "id": certificate["_id"],
         "holder_name": certificate["holder_name"],
@@ -126,6 +113,16 @@ def verification(certificate, key):
         "issued_at": isoformat(certificate["issued_at"]),
         **_standing(certificate, key),
     }
+
+
+def view(certificate, key):
+    """The holder's (and admins') view: the verification, whose it is and its signature."""
+    return dict(
+        verification(certificate, key),
+        user_id=certificate["user_id"],
+        course_id=certificate["course_id"],
+        signature=certificate.get("signature"),
+    )
 
 
 @functools.cache
@@ -176,7 +173,7 @@ def pdf(certificate, verify_url):
     }
 
 
-def verify_url(config, certificate_id):
+def verify_link(config, certificate_id):
     """The public verification page, under the gateway's public address (GATEWAY.PUBLIC_BASE_URL)."""
     base = (config.get("GATEWAY") or {}).get("PUBLIC_BASE_URL") or f"http://{config.get('WEB_SERVER_ADDRESS', '')}"
     return f"{str(base).rstrip('/')}/verify/{certificate_id}"

@@ -572,23 +572,6 @@ class AssessmentResult(Schema):
     feedback = fields.List(fields.Nested(QuestionFeedback), required=True)
 
 
-class Certificate(Schema):
-    id = Text()
-    user_id = Text()
-    holder_name = Text()
-    course_id = Text()
-    course_title = Text()
-    issued_at = Moment()
-    signature = Text(allow_none=True)
-    valid = Flag()
-    status = Text(validate=validate.OneOf(CERTIFICATE_STATUSES))
-    genuine = Flag()
-    revoked_at = Moment(allow_none=True)
-    revocation_reason = Text(allow_none=True)
-    replaced_by = Text(allow_none=True)
-    replaces = Text(allow_none=True)
-
-
 class CertificateCheck(Schema):
     """Valid means genuine (the signature matches) and in force (status active)."""
 
@@ -603,6 +586,14 @@ class CertificateCheck(Schema):
     revocation_reason = Text(allow_none=True)
     replaced_by = Text(allow_none=True)
     replaces = Text(allow_none=True)
+
+
+class Certificate(CertificateCheck):
+    """The holder's (and admins') view: the check and whose it is, with the signature."""
+
+    user_id = Text()
+    course_id = Text()
+    signature = Text(allow_none=True)
 
 
 class CourseStats(Schema):

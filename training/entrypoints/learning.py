@@ -108,7 +108,7 @@ class LearningEntrypoints:
     def certificate_pdf(self, certificate_id):
         certificate = certificates.find(self.store.session, certificate_id)
         self.caller.require_self_or_admin(certificate["user_id"])
-        return certificates.pdf(certificate, certificates.verify_url(self.config, certificate["_id"]))
+        return certificates.pdf(certificate, certificates.verify_link(self.config, certificate["_id"]))
 
     # -- certificates: revocation and reissue (admin or the course's instructor)
 
