@@ -25,6 +25,7 @@ import bootstrap  # noqa: E402
 from common.config import ROOT, load_config  # noqa: E402
 from common.config_check import ready_to_start, setting_name  # noqa: E402
 from common.migrations import SQL_SERVICES, upgrade  # noqa: E402
+from common.services import SERVICE_CLASSES as SERVICE_CLASSES_BY_NAME  # noqa: E402
 from gateway import readiness  # noqa: E402
 from gateway.webserver import ensure_free  # noqa: E402
 
@@ -35,16 +36,8 @@ VAR_DIR_VARIABLE = "EMBEDDED_VAR_DIR"
 SEED_ATTEMPTS = 3
 SEED_RPC_TIMEOUT = 30
 
-SERVICE_CLASSES = (
-    "gateway.service:GatewayService",
-    "auth.service:AuthService",
-    "users.service:UsersService",
-    "training.service:TrainingService",
-    "coaching.service:CoachingService",
-    "events.service:EventsService",
-    "notifications.service:NotificationsService",
-    "engagement.service:EngagementService",
-)
+# The gateway first: its web server answers (503 "starting") while the others come up.
+SERVICE_CLASSES = sorted(SERVICE_CLASSES_BY_NAME.values(), key=lambda path: not path.startswith("gateway."))
 
 
 def carry_content_type_in_memory_transport():

@@ -10,10 +10,11 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
+from auth.contracts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from common.exceptions import ValidationError
 
-MIN_LENGTH = 10
-MAX_LENGTH = 128
+MIN_LENGTH = PASSWORD_MIN_LENGTH
+MAX_LENGTH = PASSWORD_MAX_LENGTH
 MIN_DISTINCT_CHARACTERS = 4
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
@@ -70,3 +71,11 @@ def check(password, names=(), field="password"):
     if found:
         reasons = [f"The password {reason}" for reason in found]
         raise ValidationError(reasons[0], {"fields": {field: reasons}})  # the shape of every field error
+
+
+def screen(passwords, password, email, username=None):
+    """A registration that makes no account (its email or username is taken) refuses the password as one that
+    makes an account would, and hashes it as it would be hashed (the hash is thrown away): the answer and its
+    time are the same."""
+    check(password, (email, username))
+    passwords.hash(password)

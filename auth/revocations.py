@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.models import TokenRevocation
 from common.ids import parse_uuid
-from common.revocations import now
+from common.revocations import now, revocation_of
 
 
 def record(session, revocation, reason, ttl, event_id=None):
@@ -40,6 +40,13 @@ def record_event(session, revocation, reason, ttl, event_id):
         session.rollback()
         return False
     return True
+
+
+def record_users_event(session, event, ttl):
+    """A users event that revokes access (account disabled or deleted, a role taken away), kept once."""
+    revocation = revocation_of(event)
+    if revocation is not None:
+        record_event(session, revocation, event["event_type"].lower(), ttl, event["event_id"])
 
 
 def forget_lapsed(session, ttl, older_than=None):

@@ -6,17 +6,19 @@ overlaps for both and writes. A partial unique index on (coach_id, start_at)
 for live sessions is the last word if anything slips past.
 """
 
+import uuid
 import zlib
 from datetime import UTC, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from coaching import places
 from coaching.contracts import BOOKED, CANCELLED, COMPLETED
 from coaching.models import CoachingSession
 from coaching.slots import bookable_slots
 from coaching.store import Availability, Profiles, Sessions
-from common.clock import as_utc
+from common.clock import as_utc, isoformat
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 
 SLOT_TAKEN = "That slot is no longer available"
@@ -54,7 +56,7 @@ def _check_slot(session, profile, learner_id, start, now, exclude=None):
     return start + length
 
 
-def book(session, coach_id, learner_id, start, topic, now):
+def book(session, coach_id, learner_id, start, topic, now, link_template=""):
     if coach_id == learner_id:
         raise ValidationError("Coaches do not book themselves", {"coach_id": ["is you"]})
     start = start.astimezone(UTC)
@@ -62,20 +64,29 @@ def book(session, coach_id, learner_id, start, topic, now):
     _lock_learner(session, learner_id)
     end = _check_slot(session, profile, learner_id, start, now)
     item = CoachingSession(
-        coach_id=profile.user_id, learner_id=learner_id, start_at=start, end_at=end, topic=topic, status=BOOKED
+        id=uuid.uuid4(),  # now, for a link made from it
+        coach_id=profile.user_id,
+        learner_id=learner_id,
+        start_at=start,
+        end_at=end,
+        topic=topic,
+        status=BOOKED,
     )
+    places.place_at_booking(item, profile, link_template)
     Sessions(session).add(item)
     settle(session)
     return item
 
 
-def reschedule(session, item, start, now):
+def reschedule(session, item, start, now, window_hours, is_admin):
+    """Move a booked session to another free slot, up to ``window_hours`` before its start (admins: any time)."""
     start = start.astimezone(UTC)
     profile = Profiles(session).get(item.coach_id, lock=True)
     _lock_learner(session, item.learner_id)
     session.refresh(item)
     if item.status != BOOKED:
         raise Conflict("Only a booked session can be rescheduled")
+    _require_notice(item, now, window_hours, is_admin, "rescheduled")
     end = _check_slot(session, profile, item.learner_id, start, now, exclude=item.id)
     previous = item.start_at
     item.start_at, item.end_at = start, end
@@ -118,20 +129,39 @@ def is_note_writer(item, user_id):
     raise Forbidden("Notes are for the session's coach and learner only")
 
 
+def _require_notice(item, now, window_hours, is_admin, done):
+    """The notice window (runtime setting) of cancelling and rescheduling alike, so that moving a session out of
+    the window first cannot get round it; admins are exempt."""
+    if not is_admin and as_utc(item.start_at) - now < timedelta(hours=window_hours):
+        raise Conflict(
+            f"Sessions can only be {done} up to {window_hours}h before their start",
+            {"start": isoformat(item.start_at), "window_hours": window_hours},
+        )
+
+
 def cancel(item, cancelled_by, reason, now, window_hours, is_admin):
     """Cancel a booked session, by either side, up to ``window_hours`` before its start (admins: any time)."""
     if item.status != BOOKED:
         raise Conflict(f"The session is already {item.status}")
-    if not is_admin and as_utc(item.start_at) - now < timedelta(hours=window_hours):
-        raise Conflict(f"Sessions can only be cancelled up to {window_hours}h ahead")
+    _require_notice(item, now, window_hours, is_admin, "cancelled")
     item.status, item.cancel_reason, item.cancelled_by = CANCELLED, reason, cancelled_by
     item.sequence += 1
 
 
-def complete(item, user_id, is_admin):
+def require_coach(item, user_id, is_admin, what):
     if not (is_admin or str(item.coach_id) == user_id):
-        raise Forbidden("Only the coach completes a session")
+        raise Forbidden(f"Only the coach {what}")
+
+
+def complete(item, user_id, is_admin, now):
+    """Mark a booked session completed: by its coach (or an admin), once it has started."""
+    require_coach(item, user_id, is_admin, "completes a session")
     if item.status != BOOKED:
         raise Conflict(f"The session is already {item.status}")
+    if as_utc(item.start_at) > now:
+        raise Conflict(
+            f"A session can be completed once it has started; this one starts at {isoformat(item.start_at)}",
+            {"start": isoformat(item.start_at)},
+        )
     item.status = COMPLETED
     item.sequence += 1

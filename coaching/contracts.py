@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from common.contracts import Contract
-from common.fields import UuidString, check_zone
+from common.fields import Record, Timestamps, UuidString, check_zone
 from common.pagination import PageQuerySchema
 
 BOOKED = "booked"
@@ -15,6 +15,11 @@ DAY_OFF = "off"
 EXTRA_HOURS = "extra"
 
 ROLES_IN_A_SESSION = ("learner", "coach")
+
+# Where a session takes place: online (a meeting link) or in person (a location).
+ONLINE = "online"
+IN_PERSON = "in_person"
+KINDS = (ONLINE, IN_PERSON)
 
 TAGS = fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=30))
 
@@ -53,6 +58,20 @@ class CoachProfileChanges(Contract):
     min_notice_minutes = fields.Integer(validate=validate.Range(min=0, max=60 * 24 * 14))
     price_cents = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    session_kind = fields.String(
+        validate=validate.OneOf(KINDS), metadata={"description": "where new sessions take place (default online)"}
+    )
+    meeting_url = fields.Url(
+        schemes={"https", "http"},
+        allow_none=True,
+        validate=validate.Length(max=2048),
+        metadata={"description": "the coach's own meeting room for online sessions (else the configured template)"},
+    )
+    location = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "where in-person sessions take place (required for in_person)"},
+    )
 
 
 class WeeklyHours(Contract):
@@ -83,7 +102,7 @@ class NewAvailability(Contract):
     exceptions = fields.List(fields.Nested(DatedHours), load_default=list, validate=validate.Length(max=500))
 
 
-class SlotWindow(Period):
+class SlotWindow(Period, PageQuerySchema):
     start = fields.AwareDateTime(required=True, data_key="from")
     end = fields.AwareDateTime(required=True, data_key="to")
 
@@ -109,11 +128,43 @@ class CancelSession(Contract):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class SessionPlace(Contract):
+    """Where one session takes place, given by its coach: online with a link, or in person at a location."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    meeting_url = fields.Url(
+        schemes={"https", "http"},
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2048),
+        metadata={"description": "online: the link (left out: the coach's room, else the configured template)"},
+    )
+    location = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "in_person: where"},
+    )
+
+    @validates_schema
+    def _place(self, data, **kwargs):
+        if data["kind"] == IN_PERSON and not data["location"]:
+            raise ValidationError("an in-person session needs a location", "location")
+        if data["kind"] == IN_PERSON and data["meeting_url"]:
+            raise ValidationError("an in-person session has no meeting link", "meeting_url")
+        if data["kind"] == ONLINE and data["location"]:
+            raise ValidationError("an online session has no location", "location")
+
+
 class SessionSearch(Period, PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES_IN_A_SESSION))
     start = fields.AwareDateTime(load_default=None, data_key="from")
     end = fields.AwareDateTime(load_default=None, data_key="to")
+
+
+class NoteSearch(Contract, PageQuerySchema):
+    """A page of a session's notes, oldest first."""
 
 
 class AddNote(Contract):
@@ -144,6 +195,13 @@ class Coach(Schema):
     min_notice_minutes = fields.Integer(required=True)
     price_cents = fields.Integer(required=True)
     currency = fields.String(required=True)
+    session_kind = fields.String(required=True, metadata={"enum": list(KINDS)})
+    meeting_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "only for the coach themself and admins"}
+    )
+    location = fields.String(
+        required=True, allow_none=True, metadata={"description": "only for the coach themself and admins"}
+    )
     updated_at = fields.DateTime(required=True)
 
 
@@ -168,39 +226,30 @@ class Availability(Schema):
 
 
 class Slot(Schema):
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = fields.DateTime(required=True, metadata={"description": "UTC"})
+    end = fields.DateTime(required=True, metadata={"description": "UTC"})
 
 
-class Slots(Schema):
-    coach_id = fields.String(required=True)
-    timezone = fields.String(required=True)
-    slots = fields.List(fields.Nested(Slot), required=True, metadata={"description": "UTC"})
-
-
-class CoachingSession(Schema):
-    id = fields.String(required=True)
+class CoachingSession(Timestamps):
     coach_id = fields.String(required=True)
     learner_id = fields.String(required=True)
     start = fields.DateTime(required=True)
     end = fields.DateTime(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     topic = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
+    meeting_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "online: the link (sessions are their parties' only)"}
+    )
+    location = fields.String(required=True, allow_none=True, metadata={"description": "in person: where"})
     cancel_reason = fields.String(required=True, allow_none=True)
     cancelled_by = fields.String(required=True, allow_none=True)
     sequence = fields.Integer(required=True, metadata={"description": "iCalendar SEQUENCE: bumped on each change"})
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
 
 
-class SessionNote(Schema):
-    id = fields.String(required=True)
+class SessionNote(Record):
     session_id = fields.String(required=True)
     author_id = fields.String(required=True)
     body = fields.String(required=True)
     shared = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
-
-
-class SessionNotes(Schema):
-    items = fields.List(fields.Nested(SessionNote), required=True)

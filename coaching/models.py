@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from coaching.contracts import BOOKED
+from coaching.contracts import BOOKED, ONLINE
 from common.clock import utcnow
 from common.outbox import OutboxRecord
 from common.runtime_settings import settings_table
@@ -33,6 +33,10 @@ class CoachProfile(Base):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
     price_cents: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Where new sessions take place; the link and the location are shown only to the coach and admins.
+    session_kind: Mapped[str] = mapped_column(String(20), default=ONLINE, server_default=ONLINE)
+    meeting_url: Mapped[str | None] = mapped_column(String(2048))
+    location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -87,6 +91,10 @@ class CoachingSession(Base):
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(20), default=BOOKED, index=True)
     topic: Mapped[str | None] = mapped_column(String(500))
+    # Online (a meeting link) or in person (a location): set at booking, changed by the coach (coaching/places.py).
+    kind: Mapped[str] = mapped_column(String(20), default=ONLINE, server_default=ONLINE)
+    meeting_url: Mapped[str | None] = mapped_column(String(2048))
+    location: Mapped[str | None] = mapped_column(String(500))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Grows with each change: the SEQUENCE of the session in calendar feeds.

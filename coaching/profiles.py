@@ -1,8 +1,9 @@
 """Coach profiles: finding coaches, and a coach's own profile, made on first change."""
 
+from coaching import places
 from coaching.models import CoachProfile
+from coaching.views import paged
 from common.exceptions import Forbidden
-from common.pagination import offset_of, page_of
 from common.roles import COACH
 
 
@@ -17,8 +18,7 @@ def search(profiles, expertise, language, page, page_size, view):
     """One page of coaches by name, with an expertise and a language (either case) if asked."""
     # Tags are JSON lists; filtering them in Python keeps SQLite and PostgreSQL alike (coaches are few).
     rows = _tagged(_tagged(profiles.by_name(), "expertise", expertise), "languages", language)
-    start = offset_of(page, page_size)
-    return page_of([view(row) for row in rows[start : start + page_size]], len(rows), page, page_size)
+    return paged(rows, page, page_size, view)
 
 
 def update_own(profiles, user_id, account_of, changes):
@@ -28,8 +28,11 @@ def update_own(profiles, user_id, account_of, changes):
         account = account_of(str(user_id))
         if account is None or COACH not in account.get("roles", []):
             raise Forbidden("Only an existing user with the coach role has a coach profile")
-        profile = CoachProfile(user_id=user_id, name=account.get("name"), expertise=[], languages=[])
+        profile = CoachProfile(
+            user_id=user_id, name=account.get("name"), expertise=[], languages=[], session_kind=places.ONLINE
+        )
         profiles.add(profile)
     for key, value in changes.items():
         setattr(profile, key, value)
+    places.check_profile(profile)
     return profile

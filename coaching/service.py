@@ -1,6 +1,6 @@
 """The coaching service: coach profiles, availability, slots, sessions and notes. Entrypoints only."""
 
-from coaching import booking, contracts, profiles, views
+from coaching import booking, contracts, places, profiles, views
 from coaching.models import Base, SessionNote
 from coaching.store import Availability, Notes, Profiles, Sessions
 from common import events, service_base
@@ -19,7 +19,15 @@ from common.timers import ConfiguredTimer
 
 SETTINGS = {
     "cancellation_window_hours": Setting(
-        24, "Sessions cannot be cancelled (by either side) less than this many hours before the start", 0, 24 * 14
+        24,
+        "Sessions cannot be cancelled or rescheduled (by either side) less than this many hours before the start",
+        0,
+        24 * 14,
+    ),
+    "meeting_url_template": places.LinkTemplate(
+        "",
+        "The meeting link of an online session whose coach gives none, made from {session_id} "
+        "(e.g. https://meet.example.org/{session_id}); empty: no link until the coach gives one",
     ),
 }
 
@@ -39,11 +47,16 @@ class CoachingService(service_base.PlatformService):
     @rpc
     @accepts(contracts.CoachSearch)
     def list_coaches(self, expertise, language, page, page_size):
-        return profiles.search(self.store.profiles, expertise, language, page, page_size, views.profile_view)
+        return profiles.search(self.store.profiles, expertise, language, page, page_size, self._profile_view)
 
     @rpc
     def get_coach(self, coach_id):
-        return views.profile_view(self.store.profiles.get(parse_uuid(coach_id)))
+        return self._profile_view(self.store.profiles.get(parse_uuid(coach_id)))
+
+    def _profile_view(self, profile):
+        """A coach's meeting room and location are for the coach and admins (learners see them in sessions)."""
+        private = self.caller.is_admin or self.caller.user_id == str(profile.user_id)
+        return views.profile_view(profile, private=private)
 
     @rpc
     @accepts(contracts.CoachProfileChanges, changes="changes")
@@ -52,7 +65,7 @@ class CoachingService(service_base.PlatformService):
         self.caller.require_role(COACH)
         profile = profiles.update_own(self.store.profiles, parse_uuid(user_id), self.users.get_account, changes)
         self.store.commit()
-        return views.profile_view(profile)
+        return views.profile_view(profile, private=True)
 
     # -- availability and slots --------------------------------------------
 
@@ -72,9 +85,10 @@ class CoachingService(service_base.PlatformService):
 
     @rpc
     @accepts(contracts.SlotWindow)
-    def list_slots(self, coach_id, start, end):
+    def list_slots(self, coach_id, start, end, page, page_size):
         profile = self.store.profiles.get(parse_uuid(coach_id))
-        return views.slots_view(profile, booking.free_slots(self.store.session, profile, start, end, utcnow()))
+        slots = booking.free_slots(self.store.session, profile, start, end, utcnow())
+        return views.paged(slots, page, page_size, lambda slot: views.slot_view(profile, slot))
 
     # -- sessions ----------------------------------------------------------
 
@@ -91,7 +105,8 @@ class CoachingService(service_base.PlatformService):
     @accepts(contracts.BookSession)
     def book_session(self, coach_id, start, topic=None):
         learner_id = parse_uuid(self.caller.require_user())
-        item = booking.book(self.store.session, parse_uuid(coach_id, "coach"), learner_id, start, topic, utcnow())
+        coach_uuid, template = parse_uuid(coach_id, "coach"), self.settings["meeting_url_template"]
+        item = booking.book(self.store.session, coach_uuid, learner_id, start, topic, utcnow(), template)
         self._publish(events.SESSION_BOOKED, item)
         booking.commit(self.store.session)
         return views.session_view(item)
@@ -124,7 +139,8 @@ class CoachingService(service_base.PlatformService):
     def reschedule_session(self, session_id, start):
         self.caller.require_user()
         item = self._visible(session_id)
-        previous = booking.reschedule(self.store.session, item, start, utcnow())
+        window = self.settings["cancellation_window_hours"]
+        previous = booking.reschedule(self.store.session, item, start, utcnow(), window, self.caller.is_admin)
         self._publish(events.SESSION_RESCHEDULED, item, previous_start=isoformat(previous))
         booking.commit(self.store.session)
         return views.session_view(item)
@@ -133,19 +149,33 @@ class CoachingService(service_base.PlatformService):
     def complete_session(self, session_id):
         user_id = self.caller.require_user()
         item = self._visible(session_id, lock=True)
-        booking.complete(item, user_id, self.caller.is_admin)
+        booking.complete(item, user_id, self.caller.is_admin, utcnow())
         self._publish(events.SESSION_COMPLETED, item)
         self.store.commit()
+        return views.session_view(item)
+
+    @rpc
+    @accepts(contracts.SessionPlace)
+    def set_session_place(self, session_id, kind, meeting_url=None, location=None):
+        user_id = self.caller.require_user()
+        item = self._visible(session_id, lock=True)
+        booking.require_coach(item, user_id, self.caller.is_admin, "gives a session's place")
+        profile, template = self.store.profiles.get(item.coach_id), self.settings["meeting_url_template"]
+        if places.change_place(item, profile, template, kind, meeting_url, location):
+            self._publish(events.SESSION_PLACE_CHANGED, item, kind=item.kind, sequence=item.sequence)
+            self.store.commit()
         return views.session_view(item)
 
     # -- notes -------------------------------------------------------------
 
     @rpc
-    def list_notes(self, session_id):
+    @accepts(contracts.NoteSearch)
+    def list_notes(self, session_id, page, page_size):
         user_id = self.caller.require_user()
         item = self._visible(session_id)
         shared_only = not booking.is_note_writer(item, user_id)
-        return {"items": [views.note_view(row) for row in self.store.notes.of_session(item.id, shared_only)]}
+        rows, total = self.store.notes.of_session(item.id, shared_only, page, page_size)
+        return page_of([views.note_view(row) for row in rows], total, page, page_size)
 
     @rpc
     @accepts(contracts.AddNote)

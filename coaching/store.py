@@ -79,6 +79,7 @@ class Sessions(Repository):
 
     def busy_periods(self, start, end, coach_id=None, learner_id=None, exclude=None):
         """(start, end) of live sessions of the coach or the learner near [start, end)."""
+        start, end = as_utc(start), as_utc(end)  # PostgreSQL takes offsets up to 15:59 only: send UTC
         people = []
         if coach_id is not None:
             people.append(CoachingSession.coach_id == coach_id)
@@ -98,6 +99,7 @@ class Sessions(Repository):
     def search(self, user_id, role, status, start, end, page, page_size):
         """(one page of a user's sessions, as learner, coach or either, by start; how many in all)."""
         mine = {"learner": CoachingSession.learner_id == user_id, "coach": CoachingSession.coach_id == user_id}
+        start, end = as_utc(start), as_utc(end)  # PostgreSQL takes offsets up to 15:59 only: send UTC
         statement = select(CoachingSession).where(mine[role] if role else or_(*mine.values()))
         if status:
             statement = statement.where(CoachingSession.status == status)
@@ -128,11 +130,16 @@ class Sessions(Repository):
 
 
 class Notes(Repository):
-    def of_session(self, session_id, shared_only):
+    def of_session(self, session_id, shared_only, page, page_size):
+        """(one page of a session's notes, oldest first; how many in all)."""
         query = select(SessionNote).where(SessionNote.session_id == session_id)
         if shared_only:
             query = query.where(SessionNote.shared.is_(True))
-        return self.session.scalars(query.order_by(SessionNote.created_at, SessionNote.id)).all()
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(
+            query.order_by(SessionNote.created_at, SessionNote.id).offset(offset_of(page, page_size)).limit(page_size)
+        ).all()
+        return rows, total
 
     def add(self, note):
         self.session.add(note)

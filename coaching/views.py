@@ -3,9 +3,17 @@
 from datetime import timedelta
 
 from common.clock import isoformat
+from common.pagination import offset_of, page_of
 
 
-def profile_view(profile):
+def paged(rows, page, page_size, view):
+    """One page of a list made in Python (coaches filtered on their tags, computed slots), as every list answers."""
+    start = offset_of(page, page_size)
+    return page_of([view(row) for row in rows[start : start + page_size]], len(rows), page, page_size)
+
+
+def profile_view(profile, private=False):
+    """``private``: for the coach themself or an admin, with the meeting room and location of their sessions."""
     return {
         "id": str(profile.user_id),
         "user_id": str(profile.user_id),
@@ -19,6 +27,9 @@ def profile_view(profile):
         "min_notice_minutes": profile.min_notice_minutes,
         "price_cents": profile.price_cents,
         "currency": profile.currency,
+        "session_kind": profile.session_kind,
+        "meeting_url": profile.meeting_url if private else None,
+        "location": profile.location if private else None,
         "updated_at": isoformat(profile.updated_at),
     }
 
@@ -42,13 +53,8 @@ def availability_view(profile, weekly, exceptions):
     }
 
 
-def slots_view(profile, slots):
-    length = timedelta(minutes=profile.session_minutes)
-    return {
-        "coach_id": str(profile.user_id),
-        "timezone": profile.timezone,
-        "slots": [{"start": isoformat(slot), "end": isoformat(slot + length)} for slot in slots],
-    }
+def slot_view(profile, slot):
+    return {"start": isoformat(slot), "end": isoformat(slot + timedelta(minutes=profile.session_minutes))}
 
 
 def session_title(item):
@@ -65,6 +71,9 @@ def session_view(item):
         "end": isoformat(item.end_at),
         "status": item.status,
         "topic": item.topic,
+        "kind": item.kind,
+        "meeting_url": item.meeting_url,
+        "location": item.location,
         "cancel_reason": item.cancel_reason,
         "cancelled_by": str(item.cancelled_by) if item.cancelled_by else None,
         "sequence": item.sequence,

@@ -166,10 +166,12 @@ SETTINGS = (
     (("NOTIFICATIONS", "ANNOUNCEMENT_PAGE_SIZE"), whole_number(1, 100)),
     (("NOTIFICATIONS", "INLINE_SEND_RECIPIENTS"), whole_number(0)),
     (("NOTIFICATIONS", "MAX_PROCESS_ATTEMPTS"), whole_number(1)),
+    (("NOTIFICATIONS", "REQUEUE_DELAY_SECONDS"), positive_number),
     (("ENGAGEMENT", "RETRY_INTERVAL"), positive_number),
     (("ENGAGEMENT", "PROCESS_LEASE_SECONDS"), positive_number),
     (("ENGAGEMENT", "MAX_PROCESS_ATTEMPTS"), whole_number(1)),
     (("ENGAGEMENT", "REQUEUE_DELAY_SECONDS"), positive_number),
+    (("ENGAGEMENT", "EVENT_RETRY_SECONDS"), positive_number),
     (("EVENTS", "REMINDER_INTERVAL_SECONDS"), positive_number),
 )
 

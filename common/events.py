@@ -1,15 +1,18 @@
-"""Domain events: the one list of event types and the envelope every payload has.
+"""Domain events: the catalogue of event types (publisher, metadata schema) and the envelope every payload has.
 
 Each service publishes on its own exchange (``<service>.events``) with the
 event type as routing key, through the ``DomainEvents`` dependency and the service's outbox.
+Consumers subscribe to the types they handle by the catalogue's publisher (``common.consumers``).
 """
 
 import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
+from marshmallow import RAISE, Schema, fields
 from nameko.events import EventDispatcher
 from nameko_sqlalchemy import Database
 from sqlalchemy import event as sa_event
@@ -22,57 +25,337 @@ from common.outbox import MongoOutbox, OutboxRecord, RelayFailed, SqlOutbox
 
 log = logging.getLogger(__name__)
 
-# users
-USER_REGISTERED = "USER_REGISTERED"
-USER_CONFIRMED = "USER_CONFIRMED"
-USER_UPDATED = "USER_UPDATED"
-USER_DELETED = "USER_DELETED"
-USER_FOLLOWED = "USER_FOLLOWED"
-USER_UNFOLLOWED = "USER_UNFOLLOWED"
-USER_ROLES_CHANGED = "USER_ROLES_CHANGED"
-# Someone registered an email or username that was taken: the address is told, the caller is not.
-REGISTRATION_ATTEMPTED = "REGISTRATION_ATTEMPTED"
-USER_DISABLED = "USER_DISABLED"
-# auth
-USER_LOGGED_IN = "USER_LOGGED_IN"
-USER_LOGGED_OUT = "USER_LOGGED_OUT"
-LOGIN_FAILED = "LOGIN_FAILED"
-ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
-PASSWORD_RESET_REQUESTED = "PASSWORD_RESET_REQUESTED"
-PASSWORD_CHANGED = "PASSWORD_CHANGED"
-REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
-# training
-COURSE_CREATED = "COURSE_CREATED"
-COURSE_PUBLISHED = "COURSE_PUBLISHED"
-COURSE_ENROLLED = "COURSE_ENROLLED"
-COURSE_UNENROLLED = "COURSE_UNENROLLED"
-LESSON_COMPLETED = "LESSON_COMPLETED"
-VIDEO_PROGRESS = "VIDEO_PROGRESS"
-COURSE_COMPLETED = "COURSE_COMPLETED"
-ASSESSMENT_SUBMITTED = "ASSESSMENT_SUBMITTED"
-ASSESSMENT_PASSED = "ASSESSMENT_PASSED"
-CERTIFICATE_ISSUED = "CERTIFICATE_ISSUED"
-CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
-CERTIFICATE_REISSUED = "CERTIFICATE_REISSUED"
-# coaching
-SESSION_BOOKED = "SESSION_BOOKED"
-SESSION_CANCELLED = "SESSION_CANCELLED"
-SESSION_RESCHEDULED = "SESSION_RESCHEDULED"
-SESSION_COMPLETED = "SESSION_COMPLETED"
-NOTE_SHARED = "NOTE_SHARED"
-# events
-EVENT_CREATED = "EVENT_CREATED"
-EVENT_UPDATED = "EVENT_UPDATED"
-EVENT_CANCELLED = "EVENT_CANCELLED"
-EVENT_REGISTERED = "EVENT_REGISTERED"
-EVENT_WAITLISTED = "EVENT_WAITLISTED"
-EVENT_PROMOTED = "EVENT_PROMOTED"
-EVENT_REMINDER = "EVENT_REMINDER"
-EVENT_ATTENDED = "EVENT_ATTENDED"
-# engagement
-BADGE_AWARDED = "BADGE_AWARDED"
 
-EVENT_TYPES = frozenset(value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str))
+# -- the catalogue: every event type, its publisher and its metadata ---------------------------------------------
+#
+# The one place that says who publishes what: consumers subscribe from it (``publisher_of``), engagement logs each
+# event's ``service`` from it, and ``make_event`` checks every event's metadata against its schema. A new event
+# type, or a new metadata key, is added here, next to the ``self.events(...)`` call that sends it.
+# Instants are ISO 8601 strings, ids strings; a key that may be null says ``allow_none``.
+
+
+class Metadata(Schema):
+    """Base of the metadata schemas: a key the catalogue does not list is an error."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _text(**options):
+    return fields.String(**options)
+
+
+def _maybe_text():
+    return fields.String(allow_none=True)
+
+
+_REVOKED = {  # common.revocations: what a revoking event revokes (only the keys that apply are sent)
+    "revoked_before": fields.Float(),
+    "revoked_token_ids": fields.List(fields.String()),
+}
+_SESSION = {  # every coaching event (docs/coaching-and-events.md); ``user_id`` is the learner
+    "session_id": _text(required=True),
+    "coach_id": _text(required=True),
+    "learner_id": _text(required=True),
+    "coach_name": _maybe_text(),
+    "starts_at": _text(required=True),
+    "ends_at": _text(required=True),
+    "title": _text(required=True),
+    "topic": _maybe_text(),
+}
+_EVENT = {  # every event of the events service; ``event_id`` names the platform event, not the envelope
+    "event_id": _text(required=True),
+    "title": _text(required=True),
+    "starts_at": _text(required=True),
+    "ends_at": _maybe_text(),
+    "organiser_id": _text(required=True),
+}
+_REGISTRATION = {**_EVENT, "registration_id": _text(required=True)}
+_ASSESSMENT = {
+    "assessment_id": _text(required=True),
+    "assessment_title": _text(required=True),
+    "course_title": _text(required=True),
+    "attempt": fields.Integer(required=True),
+    "score": fields.Float(required=True),
+}
+
+
+def _schema(name, keys):
+    return Metadata.from_dict(dict(keys), name=f"{name}Metadata")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    publisher: str  # the service whose exchange (``<publisher>.events``) carries it
+    metadata: type  # the marshmallow schema of its ``metadata``
+    about: str  # when it is published
+
+
+CATALOGUE = {}
+
+
+def _event(event_type, publisher, about, /, **keys):
+    CATALOGUE[event_type] = EventType(event_type, publisher, _schema(event_type.title().replace("_", ""), keys), about)
+    return event_type
+
+
+# users
+USER_REGISTERED = _event(
+    "USER_REGISTERED",
+    "users",
+    "an account is made (or its confirmation code sent again: ``resent``)",
+    email=_text(required=True),
+    name=_maybe_text(),
+    username=_maybe_text(),
+    requires_confirmation=fields.Boolean(required=True),
+    confirmation_code=_maybe_text(),
+    resent=fields.Boolean(),
+    provider=_text(),
+    created_by=_maybe_text(),
+)
+USER_CONFIRMED = _event(
+    "USER_CONFIRMED",
+    "users",
+    "an account is confirmed (by code, or by an SSO provider: ``provider``)",
+    email=_text(required=True),
+    provider=_text(),
+)
+USER_UPDATED = _event(
+    "USER_UPDATED",
+    "users",
+    "a profile or the preferences change (``preferences``: the whole new state)",
+    fields=fields.List(fields.String(), required=True),
+    preferences=fields.Dict(),
+    by=_maybe_text(),
+)
+USER_DELETED = _event(
+    "USER_DELETED", "users", "an admin deletes an account", email=_text(required=True), by=_maybe_text(), **_REVOKED
+)
+USER_FOLLOWED = _event(
+    "USER_FOLLOWED",
+    "users",
+    "``user_id`` follows ``followee_id``",
+    followee_id=_text(required=True),
+    follower_name=_maybe_text(),
+)
+USER_UNFOLLOWED = _event(
+    "USER_UNFOLLOWED",
+    "users",
+    "``user_id`` stops following ``followee_id``",
+    followee_id=_text(required=True),
+    follower_name=_maybe_text(),
+)
+USER_ROLES_CHANGED = _event(
+    "USER_ROLES_CHANGED",
+    "users",
+    "an admin sets an account's roles",
+    before=fields.List(fields.String(), required=True),
+    after=fields.List(fields.String(), required=True),
+    by=_maybe_text(),
+    **_REVOKED,
+)
+# Someone registered an email or username that was taken: the address is told, the caller is not.
+REGISTRATION_ATTEMPTED = _event(
+    "REGISTRATION_ATTEMPTED",
+    "users",
+    "a registration made no account (``reason``: email_taken or username_taken)",
+    email=_text(required=True),
+    reason=_text(required=True),
+    username=_text(),
+)
+USER_DISABLED = _event(
+    "USER_DISABLED",
+    "users",
+    "an admin disables an account",
+    status=_text(required=True),
+    by=_maybe_text(),
+    **_REVOKED,
+)
+# auth
+USER_LOGGED_IN = _event(
+    "USER_LOGGED_IN", "auth", "a sign-in succeeds", provider=_text(required=True), first_sign_in=fields.Boolean()
+)
+USER_LOGGED_OUT = _event(
+    "USER_LOGGED_OUT",
+    "auth",
+    "a session (or every one) is signed out",
+    all_sessions=fields.Boolean(required=True),
+    **_REVOKED,
+)
+LOGIN_FAILED = _event(
+    "LOGIN_FAILED",
+    "auth",
+    "a sign-in fails (no ``user_id``)",
+    identifier=_text(required=True),
+    locked=fields.Boolean(required=True),
+)
+ACCOUNT_LOCKED = _event("ACCOUNT_LOCKED", "auth", "too many failures lock an identifier out", locked_until=_text())
+PASSWORD_RESET_REQUESTED = _event(
+    "PASSWORD_RESET_REQUESTED",
+    "auth",
+    "a reset code is made (``code`` is a secret)",
+    email=_text(required=True),
+    code=_text(required=True),
+)
+PASSWORD_CHANGED = _event(
+    "PASSWORD_CHANGED",
+    "auth",
+    "a password is reset, changed, set by an admin or dropped (``reason``)",
+    reason=_text(required=True),
+    provider=_text(),
+    **_REVOKED,
+)
+REFRESH_TOKEN_REUSED = _event("REFRESH_TOKEN_REUSED", "auth", "a spent refresh token is used again", **_REVOKED)
+# training (``course_id`` is in the envelope)
+COURSE_CREATED = _event(
+    "COURSE_CREATED",
+    "training",
+    "a course is made (``source``: youtube for an imported playlist)",
+    title=_text(required=True),
+    source=_text(),
+)
+COURSE_PUBLISHED = _event("COURSE_PUBLISHED", "training", "a course is published", title=_text(required=True))
+COURSE_ENROLLED = _event("COURSE_ENROLLED", "training", "a learner enrols", title=_text(required=True))
+COURSE_UNENROLLED = _event("COURSE_UNENROLLED", "training", "a learner leaves a course")
+LESSON_COMPLETED = _event(
+    "LESSON_COMPLETED",
+    "training",
+    "a learner completes a lesson",
+    lesson_id=_text(required=True),
+    progress=fields.Float(required=True),
+)
+VIDEO_PROGRESS = _event(
+    "VIDEO_PROGRESS",
+    "training",
+    "a learner pauses a video (watch time counted)",
+    video_id=_text(required=True),
+    date=_text(required=True),
+    added_seconds=fields.Float(required=True),
+    watch_seconds=fields.Float(required=True),
+)
+COURSE_COMPLETED = _event("COURSE_COMPLETED", "training", "a learner completes a course", title=_text(required=True))
+ASSESSMENT_SUBMITTED = _event(
+    "ASSESSMENT_SUBMITTED",
+    "training",
+    "a learner submits an attempt",
+    passed=fields.Boolean(required=True),
+    **_ASSESSMENT,
+)
+ASSESSMENT_PASSED = _event("ASSESSMENT_PASSED", "training", "a learner passes an assessment first", **_ASSESSMENT)
+CERTIFICATE_ISSUED = _event(
+    "CERTIFICATE_ISSUED",
+    "training",
+    "a completed course's certificate is made",
+    certificate_id=_text(required=True),
+    course_title=_text(required=True),
+)
+CERTIFICATE_REVOKED = _event(
+    "CERTIFICATE_REVOKED",
+    "training",
+    "an admin or the course's instructor revokes a certificate (``user_id`` is the holder)",
+    certificate_id=_text(required=True),
+    course_title=_text(required=True),
+    holder_name=_text(required=True),
+    reason=_text(required=True),
+    revoked_by=_maybe_text(),
+    revoked_at=_text(required=True),
+)
+CERTIFICATE_REISSUED = _event(
+    "CERTIFICATE_REISSUED",
+    "training",
+    "a certificate is replaced by a new one (``certificate_id`` is the new one, ``replaces`` the old)",
+    certificate_id=_text(required=True),
+    replaces=_text(required=True),
+    course_title=_text(required=True),
+    holder_name=_text(required=True),
+    reason=_maybe_text(),
+    reissued_by=_maybe_text(),
+)
+# coaching
+SESSION_BOOKED = _event("SESSION_BOOKED", "coaching", "a learner books a slot", **_SESSION)
+SESSION_CANCELLED = _event(
+    "SESSION_CANCELLED",
+    "coaching",
+    "either party (or an admin) cancels",
+    reason=_maybe_text(),
+    cancelled_by=_maybe_text(),
+    **_SESSION,
+)
+SESSION_RESCHEDULED = _event(
+    "SESSION_RESCHEDULED", "coaching", "either party moves a session", previous_start=_text(required=True), **_SESSION
+)
+SESSION_COMPLETED = _event("SESSION_COMPLETED", "coaching", "the coach (or an admin) completes it", **_SESSION)
+SESSION_PLACE_CHANGED = _event(
+    "SESSION_PLACE_CHANGED",
+    "coaching",
+    "the coach (or an admin) changes where a session happens (its link or location stay off the bus)",
+    kind=_text(required=True),
+    sequence=fields.Integer(required=True),
+    **_SESSION,
+)
+NOTE_SHARED = _event(
+    "NOTE_SHARED", "coaching", "the coach writes a shared note", note_id=_text(required=True), **_SESSION
+)
+# events
+EVENT_CREATED = _event("EVENT_CREATED", "events", "an event is created (``user_id``: the organiser)", **_EVENT)
+EVENT_UPDATED = _event(
+    "EVENT_UPDATED",
+    "events",
+    "an event changes (``recipient_ids``: everyone taking part, when what they need to know changed)",
+    fields=fields.List(fields.String(), required=True),
+    sequence=fields.Integer(required=True),
+    recipient_ids=fields.List(fields.String(), required=True),
+    **_EVENT,
+)
+EVENT_CANCELLED = _event(
+    "EVENT_CANCELLED",
+    "events",
+    "an event is cancelled (``recipient_ids``: everyone taking part)",
+    sequence=fields.Integer(required=True),
+    recipient_ids=fields.List(fields.String(), required=True),
+    **_EVENT,
+)
+EVENT_REGISTERED = _event("EVENT_REGISTERED", "events", "someone registers with a seat", **_REGISTRATION)
+EVENT_WAITLISTED = _event("EVENT_WAITLISTED", "events", "someone registers onto the waitlist", **_REGISTRATION)
+EVENT_PROMOTED = _event("EVENT_PROMOTED", "events", "someone moves from the waitlist to a seat", **_REGISTRATION)
+EVENT_REMINDER = _event(
+    "EVENT_REMINDER",
+    "events",
+    "the reminder timer, once per registration",
+    lead_minutes=fields.Integer(required=True),
+    **_REGISTRATION,
+)
+EVENT_ATTENDED = _event(
+    "EVENT_ATTENDED",
+    "events",
+    "an attendee is checked in, once per registration",
+    attended_at=_text(required=True),
+    marked_by=_text(required=True),
+    **_REGISTRATION,
+)
+# engagement
+BADGE_AWARDED = _event(
+    "BADGE_AWARDED",
+    "engagement",
+    "a learner earns a badge",
+    badge=_text(required=True),
+    badge_name=_text(required=True),
+    title=_text(required=True),
+)
+
+EVENT_TYPES = frozenset(CATALOGUE)
+PUBLISHER_OF = {name: entry.publisher for name, entry in CATALOGUE.items()}
+
+
+def publisher_of(event_type):
+    """The service that publishes ``event_type`` (KeyError for a type the catalogue does not list)."""
+    return CATALOGUE[event_type].publisher
+
+
+def metadata_errors(event_type, metadata):
+    """What is wrong with ``metadata`` for ``event_type`` by the catalogue: marshmallow's errors, ``{}`` if none."""
+    return CATALOGUE[event_type].metadata().validate(metadata)
 
 
 def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
@@ -81,9 +364,17 @@ def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **met
     The envelope's ``event_id`` is random unless ``envelope_id`` gives it: a publisher that may have to
     publish one occurrence again (after a failure between publishing and recording it) derives it from the
     occurrence, so consumers, idempotent on ``event_id``, see one event. (``event_id`` in ``metadata`` is
-    the events service's own word for the event being attended, not this.)"""
+    the events service's own word for the event being attended, not this.)
+
+    An unknown type raises. Metadata that does not match the catalogue (a key missing, unknown or of the
+    wrong type) is a programming error of the publisher, but the change it reports is saved already, and a
+    saved change always gets its event: it is logged (ERROR, with the keys at fault) and the event goes out
+    as it is; consumers read metadata with defaults."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
+    errors = metadata_errors(event_type, metadata)
+    if errors:
+        log.error("%s does not match the event catalogue (common/events.py): %s", event_type, errors)
     event = {
         "event_id": envelope_id or uuid.uuid4().hex,
         "event_type": event_type,

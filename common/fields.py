@@ -8,7 +8,7 @@ validates crosses RPC as JSON unchanged.
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 UUID_TEXT = validate.Regexp(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", error="Not a valid UUID"
@@ -56,3 +56,16 @@ def WallTime(**kwargs):
 def Day(**kwargs):
     """A date, YYYY-MM-DD, kept as text."""
     return fields.String(validate=_parsed_by(date.fromisoformat, "A date, YYYY-MM-DD"), **kwargs)
+
+
+class Record(Schema):
+    """An answer's record: what has an id."""
+
+    id = fields.String(required=True)
+
+
+class Timestamps(Record):
+    """A record that keeps when it was made and last changed."""
+
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)

@@ -17,10 +17,18 @@ from nameko.events import event_handler
 from common import events
 from common.clock import utcnow
 
-# The events that revoke tokens, by the service that publishes them.
+# The events that revoke tokens, by the service that publishes them (the catalogue's, common.events).
+REVOKING = (
+    events.USER_LOGGED_OUT,
+    events.PASSWORD_CHANGED,
+    events.REFRESH_TOKEN_REUSED,
+    events.USER_DELETED,
+    events.USER_DISABLED,
+    events.USER_ROLES_CHANGED,
+)
 REVOKING_EVENTS = {
-    "auth": (events.USER_LOGGED_OUT, events.PASSWORD_CHANGED, events.REFRESH_TOKEN_REUSED),
-    "users": (events.USER_DELETED, events.USER_DISABLED, events.USER_ROLES_CHANGED),
+    publisher: tuple(t for t in REVOKING if events.publisher_of(t) == publisher)
+    for publisher in dict.fromkeys(events.publisher_of(t) for t in REVOKING)
 }
 # Every token of the user issued before the event goes (logout only when it asks for all sessions).
 USER_WIDE = frozenset({events.PASSWORD_CHANGED, events.USER_DELETED, events.USER_DISABLED})

@@ -1,9 +1,8 @@
 """The activity log (the audit trail): every domain event, who did what, when, on what.
 
-``SOURCES`` says which service publishes which event type; engagement subscribes
-to all of them. Secrets that travel in some events (confirmation and reset
-codes) are never written to the log, nor kept with the event in the inbox
-(``scrub``).
+engagement subscribes to every event type of the catalogue (``common.events``).
+Secrets that travel in some events (confirmation and reset codes) are never
+written to the log, nor kept with the event in the inbox (``scrub``).
 """
 
 import contextlib
@@ -13,53 +12,11 @@ from pymongo.errors import DuplicateKeyError
 
 from common import events as e
 from common.clock import as_utc, isoformat, utcnow
+from common.pagination import offset_of, page_of
 from engagement.store import ACTIVITY, LEARNING_DAYS, PARTICIPATION, PEOPLE
 
-SOURCES = {
-    "users": (
-        e.USER_REGISTERED,
-        e.USER_CONFIRMED,
-        e.USER_UPDATED,
-        e.USER_DELETED,
-        e.USER_FOLLOWED,
-        e.USER_UNFOLLOWED,
-        e.USER_ROLES_CHANGED,
-    ),
-    "auth": (
-        e.USER_LOGGED_IN,
-        e.USER_LOGGED_OUT,
-        e.LOGIN_FAILED,
-        e.ACCOUNT_LOCKED,
-        e.PASSWORD_RESET_REQUESTED,
-        e.PASSWORD_CHANGED,
-        e.REFRESH_TOKEN_REUSED,
-    ),
-    "training": (
-        e.COURSE_CREATED,
-        e.COURSE_PUBLISHED,
-        e.COURSE_ENROLLED,
-        e.COURSE_UNENROLLED,
-        e.LESSON_COMPLETED,
-        e.VIDEO_PROGRESS,
-        e.COURSE_COMPLETED,
-        e.ASSESSMENT_SUBMITTED,
-        e.ASSESSMENT_PASSED,
-        e.CERTIFICATE_ISSUED,
-    ),
-    "coaching": (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED, e.SESSION_COMPLETED, e.NOTE_SHARED),
-    "events": (
-        e.EVENT_CREATED,
-        e.EVENT_UPDATED,
-        e.EVENT_CANCELLED,
-        e.EVENT_REGISTERED,
-        e.EVENT_WAITLISTED,
-        e.EVENT_PROMOTED,
-        e.EVENT_REMINDER,
-        e.EVENT_ATTENDED,
-    ),
-    "engagement": (e.BADGE_AWARDED,),
-}
-SOURCE_OF = {event_type: service for service, types in SOURCES.items() for event_type in types}
+# The publishing service of each event type, from the catalogue (logged with each event as its ``service``).
+SOURCE_OF = e.PUBLISHER_OF
 
 SECRET_WORDS = ("code", "password", "token", "secret")
 
@@ -75,16 +32,6 @@ PARTICIPATION_OF = {
     e.EVENT_PROMOTED: "event",
     e.EVENT_ATTENDED: "event",
 }
-
-
-def well_formed(event):
-    """Only an event with an id and a type can be recorded; anything else is dropped (never requeued)."""
-    return (
-        isinstance(event, dict)
-        and isinstance(event.get("event_id"), str)
-        and bool(event["event_id"])
-        and isinstance(event.get("event_type"), str)
-    )
 
 
 def scrub(value):
@@ -202,3 +149,27 @@ def log_view(doc):
         "metadata": doc.get("metadata") or {},
         "timestamp": isoformat(doc.get("timestamp")),
     }
+
+
+def listing(db, user_id, event_type, since, until, page, page_size):
+    """One page of the log, newest first, filtered by user, event type and period (each optional)."""
+    selector = {}
+    if user_id:
+        selector["user_id"] = user_id
+    if event_type:
+        selector["event_type"] = event_type
+    period = {}
+    if since:
+        period["$gte"] = since
+    if until:
+        period["$lte"] = until
+    if period:
+        selector["timestamp"] = period
+    cursor = (
+        db[ACTIVITY]
+        .find(selector)
+        .sort([("timestamp", -1), ("_id", 1)])
+        .skip(offset_of(page, page_size))
+        .limit(page_size)
+    )
+    return page_of([log_view(doc) for doc in cursor], db[ACTIVITY].count_documents(selector), page, page_size)

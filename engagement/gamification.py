@@ -9,7 +9,7 @@ user; a badge is awarded (and BADGE_AWARDED published) by whoever inserts it.
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
@@ -173,10 +173,6 @@ def _badge_view(badge):
 # -- points and the leaderboard ----------------------------------------------------
 
 
-def week_start(today):
-    return today - timedelta(days=today.weekday())
-
-
 def points_of(db, user_id, since):
     def total(selector):
         rows = list(db[POINTS].aggregate([{"$match": selector}, {"$group": {"_id": None, "sum": {"$sum": "$points"}}}]))
@@ -241,5 +237,6 @@ def leaderboard(db, since=None, course_id=None, limit=10):
     ]
 
 
-def as_date(value):
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def start_of_week(now):
+    """Monday 00:00 UTC of ``now``'s week: where "this week" of points and the leaderboard begins."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=now.weekday())

@@ -14,9 +14,12 @@
 * ``tracking``: client-side engagement events; ``rate_windows``: the per-user limit's counters (TTL).
 """
 
+from datetime import timedelta
+
 import pymongo
 
 from common import inbox
+from common.clock import isoformat
 
 ACTIVITY = "activity_log"
 POINTS = "points"
@@ -50,3 +53,29 @@ def ensure_indexes(db):
     db[RATE_WINDOWS].create_index("expires_at", expireAfterSeconds=0)
     db[PEOPLE].create_index("hidden")
     inbox.ensure_indexes(db[INBOX])
+
+
+def forget_person(db, user_id):
+    """The account is gone: so are its standings and feedback. The activity log stays (the audit trail)."""
+    db[PEOPLE].delete_one({"_id": user_id})
+    for collection in (POINTS, BADGES, FEEDBACK):
+        db[collection].delete_many({"user_id": user_id})
+
+
+def set_name(db, user_id, name):
+    db[PEOPLE].update_one({"_id": user_id}, {"$set": {"name": name}}, upsert=True)
+
+
+def stats(db, now):
+    """The admin dashboard's counts (the inbox's by status are added by the service)."""
+    points = list(db[POINTS].aggregate([{"$group": {"_id": None, "sum": {"$sum": "$points"}}}]))
+    return {
+        "activities": db[ACTIVITY].count_documents({}),
+        "activities_last_24h": db[ACTIVITY].count_documents({"timestamp": {"$gte": now - timedelta(days=1)}}),
+        "points_awarded": points[0]["sum"] if points else 0,
+        "badges_awarded": db[BADGES].count_documents({}),
+        "feedback": db[FEEDBACK].count_documents({}),
+        "tracked_events": db[TRACKING].count_documents({}),
+        "events_by_status": inbox.Inbox(db[INBOX]).counts(),
+        "generated_at": isoformat(now),
+    }

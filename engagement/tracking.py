@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common.exceptions import RateLimited
+from common.validation import reject_mongo_operators
 from engagement.store import RATE_WINDOWS, TRACKING
 
 WINDOW_SECONDS = 60
@@ -40,3 +41,10 @@ def store(db, user_id, data, now):
     document = {"_id": uuid.uuid4().hex, "user_id": user_id, "at": now, "day": now.date().isoformat(), **data}
     db[TRACKING].insert_one(document)
     return {"id": document["_id"], "type": data["type"], "recorded": True}
+
+
+def record(db, user_id, data, limit, now):
+    """One client-side event of ``user_id``: its properties checked, counted against ``limit``, stored."""
+    reject_mongo_operators(data["properties"], "properties")
+    hit(db, user_id, limit, now)
+    return store(db, user_id, data, now)

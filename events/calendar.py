@@ -58,6 +58,12 @@ def session_component(session, zone_name="UTC"):
     item.add("summary", "Coaching session" + (f": {session['topic']}" if session.get("topic") else ""))
     item.add("sequence", session["sequence"])
     item.add("status", "CANCELLED" if session["status"] == "cancelled" else "CONFIRMED")
+    # The feed is its owner's (a party of each session): the link is theirs to see. Calendar applications show
+    # LOCATION where few show URL, so an online session's link is both.
+    if session.get("meeting_url"):
+        item.add("url", session["meeting_url"])
+    if session.get("location") or session.get("meeting_url"):
+        item.add("location", session.get("location") or session["meeting_url"])
     return item
 
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.contracts import Contract
-from common.fields import UuidString, check_zone
+from common.fields import Record, Timestamps, UuidString, check_zone
 from common.pagination import PageQuerySchema
 
 ONLINE = "online"
@@ -60,6 +60,17 @@ class NewEvent(EventChanges):
     capacity = fields.Integer(required=True, validate=CAPACITY)
 
 
+class RegistrationSearch(Contract, PageQuerySchema):
+    """A page of an event's registrations in order of arrival, of one status or attendance if asked."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf([REGISTERED, WAITLISTED]))
+    attended = fields.Boolean(load_default=None, metadata={"description": "true: checked in; false: not (yet)"})
+
+
+class MyRegistrationSearch(Contract, PageQuerySchema):
+    """A page of the caller's registrations (not withdrawn), by the event's start."""
+
+
 class MarkAttendance(Contract):
     user_ids = fields.List(
         UuidString(),
@@ -72,8 +83,7 @@ class MarkAttendance(Contract):
 # -- what the RPCs answer (the ``data`` of the gateway's envelopes) -------------
 
 
-class Event(Schema):
-    id = fields.String(required=True)
+class Event(Timestamps):
     organiser_id = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
@@ -95,12 +105,9 @@ class Event(Schema):
     my_registration = fields.String(
         required=True, allow_none=True, metadata={"description": "the caller's registration status, if any"}
     )
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
 
 
-class EventRegistration(Schema):
-    id = fields.String(required=True)
+class EventRegistration(Record):
     event_id = fields.String(required=True)
     user_id = fields.String(required=True)
     status = fields.String(required=True)
@@ -118,14 +125,6 @@ class Unregistered(Schema):
     promoted = fields.List(fields.String(), required=True, metadata={"description": "user ids moved off the waitlist"})
 
 
-class RegistrationList(Schema):
-    event_id = fields.String(required=True)
-    capacity = fields.Integer(required=True)
-    attended = fields.Integer(required=True)
-    registered = fields.List(fields.Nested(EventRegistration), required=True)
-    waitlist = fields.List(fields.Nested(EventRegistration), required=True)
-
-
 class AttendanceMarked(Schema):
     event_id = fields.String(required=True)
     marked = fields.List(fields.String(), required=True)
@@ -136,10 +135,6 @@ class AttendanceMarked(Schema):
 class MyRegistration(Schema):
     registration = fields.Nested(EventRegistration, required=True)
     event = fields.Nested(Event, required=True)
-
-
-class MyRegistrations(Schema):
-    items = fields.List(fields.Nested(MyRegistration), required=True)
 
 
 class CalendarToken(Schema):

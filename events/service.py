@@ -125,11 +125,13 @@ class EventsService(service_base.PlatformService):
         return {"registration": views.registration_view(registration), "promoted": [str(i.user_id) for i in promoted]}
 
     @rpc
-    def list_registrations(self, event_id):
+    @accepts(contracts.RegistrationSearch)
+    def list_registrations(self, event_id, status, attended, page, page_size):
         self.caller.require_user()
         event = self.store.events.get(parse_uuid(event_id, "event"))
         organising.require_organiser(event, self.caller.user_id, self.caller.is_admin)
-        return views.registration_list_view(event, self.store.registrations.of_event(event.id))
+        rows, total = self.store.registrations.of_event(event.id, status, attended, page, page_size)
+        return page_of(views.registration_views(self.store.registrations, rows), total, page, page_size)
 
     @rpc
     @accepts(contracts.MarkAttendance)
@@ -148,10 +150,12 @@ class EventsService(service_base.PlatformService):
         return answer
 
     @rpc
-    def my_registrations(self):
+    @accepts(contracts.MyRegistrationSearch)
+    def my_registrations(self, page, page_size):
         user_id = self.caller.require_user()
-        rows = self.store.registrations.of_user(parse_uuid(user_id))
-        return views.my_registrations_view(self.store.registrations, rows, user_id, self.caller.is_admin)
+        rows, total = self.store.registrations.of_user(parse_uuid(user_id), page, page_size)
+        items = views.my_registration_views(self.store.registrations, rows, user_id, self.caller.is_admin)
+        return page_of(items, total, page, page_size)
 
     # -- reminders ---------------------------------------------------------
 

@@ -113,22 +113,35 @@ class Registrations(Repository):
             )
         )
 
-    def of_event(self, event_id):
-        """The event's registrations, not withdrawn, in order of arrival."""
-        return self.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event_id, Registration.status != CANCELLED)
-            .order_by(Registration.position)
+    def of_event(self, event_id, status, attended, page, page_size):
+        """(one page of the event's registrations, not withdrawn, in order of arrival; how many in all)."""
+        query = select(Registration).where(Registration.event_id == event_id, Registration.status.in_(LIVE))
+        if status:
+            query = query.where(Registration.status == status)
+        if attended is not None:
+            query = query.where(
+                Registration.attended_at.is_not(None) if attended else Registration.attended_at.is_(None)
+            )
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(
+            query.order_by(Registration.position).offset(offset_of(page, page_size)).limit(page_size)
         ).all()
+        return rows, total
 
-    def of_user(self, user_id):
-        """(registration, event) of a user's registrations, not withdrawn, by the event's start."""
-        return self.session.execute(
+    def of_user(self, user_id, page, page_size):
+        """(one page of (registration, event) of a user's registrations, not withdrawn, by the event's start;
+        how many in all)."""
+        mine = (Registration.user_id == user_id, Registration.status != CANCELLED)
+        total = self.session.scalar(select(func.count()).where(*mine))
+        rows = self.session.execute(
             select(Registration, Event)
             .join(Event, Event.id == Registration.event_id)
-            .where(Registration.user_id == user_id, Registration.status != CANCELLED)
-            .order_by(Event.starts_at)
+            .where(*mine)
+            .order_by(Event.starts_at, Registration.id)
+            .offset(offset_of(page, page_size))
+            .limit(page_size)
         ).all()
+        return rows, total
 
     def count_by_status(self):
         counts = dict(

@@ -73,28 +73,23 @@ def placed_registration_view(registrations, registration):
     return registration_view(registration, registrations.waitlist_position(registration) if waiting else None)
 
 
-def my_registrations_view(registrations, rows, user_id, is_admin):
-    return {
-        "items": [
-            {
-                "registration": placed_registration_view(registrations, registration),
-                "event": event_views(registrations, [event], user_id, is_admin)[0],
-            }
-            for registration, event in rows
-        ]
-    }
+def my_registration_views(registrations, rows, user_id, is_admin):
+    return [
+        {
+            "registration": placed_registration_view(registrations, registration),
+            "event": event_views(registrations, [event], user_id, is_admin)[0],
+        }
+        for registration, event in rows
+    ]
 
 
-def registration_list_view(event, rows):
-    """The organiser's list: registered, the waitlist in order, and how many attended."""
+def registration_views(registrations, rows):
+    """Registrations in order of arrival, each waiting one with its place in the waitlist (1 = next in)."""
     waiting = [row for row in rows if row.status == WAITLISTED]
-    return {
-        "event_id": str(event.id),
-        "capacity": event.capacity,
-        "attended": sum(1 for row in rows if row.attended_at is not None),
-        "registered": [registration_view(row) for row in rows if row.status == REGISTERED],
-        "waitlist": [registration_view(row, index + 1) for index, row in enumerate(waiting)],
-    }
+    # Waiting rows of a page are consecutive in the waitlist (no filter splits them: only registered ones attend).
+    first = registrations.waitlist_position(waiting[0]) if waiting else None
+    places = {row.id: first + index for index, row in enumerate(waiting)}
+    return [registration_view(row, places.get(row.id)) for row in rows]
 
 
 def attendance_view(event, newly, already, attended):

@@ -16,7 +16,14 @@ def _encode(body):
     return json.dumps(body, separators=(",", ":"), default=str)
 
 
+class EncodedJson(str):
+    """An answer already encoded as JSON (the read cache keeps answers so): put in the envelope as it is."""
+
+
 def success(data, status=200, headers=None):
+    if isinstance(data, EncodedJson):
+        body = f'{{"success":true,"data":{data},"error":null,"timestamp":{_encode(isoformat(utcnow()))}}}'
+        return Response(body, status=status, headers=headers, content_type=JSON)
     body = {"success": True, "data": data, "error": None, "timestamp": isoformat(utcnow())}
     return Response(_encode(body), status=status, headers=headers, content_type=JSON)
 

@@ -28,10 +28,10 @@ from functools import partial
 import eventlet
 import redis
 from nameko.exceptions import deserialize, serialize
-from nameko.extensions import DependencyProvider
 
 from common.exceptions import Conflict, DomainError, ServiceUnavailable, ValidationError
 from common.rpc import DeadlinePassed
+from gateway.keyvalue import KeyValueProvider
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ class MemoryRecords:
 
 
 class RedisRecords:
-    def __init__(self, url, prefix):
-        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    def __init__(self, client, prefix):
+        self.client = client
         self.prefix = prefix
 
     def claim(self, key, record, ttl):
@@ -199,21 +199,23 @@ class IdempotentWrites:
             log.warning("could not release an idempotency key; it expires with its lease", exc_info=True)
 
 
-class Idempotency(DependencyProvider):
+class Idempotency(KeyValueProvider):
     """Config: ``REDIS_URL``, ``GATEWAY.RPC_TIMEOUT`` and ``GATEWAY.IDEMPOTENCY`` (``KEEP_SECONDS``,
     ``SETTLE_SECONDS``, ``MAX_ENTRIES`` in memory, ``PREFIX`` in Redis)."""
 
-    def setup(self):
-        config = self.container.config
-        gateway = config.get("GATEWAY") or {}
+    redis_timeout = 1
+
+    def in_redis(self, client, settings):
+        return self._writes(RedisRecords(client, (settings.get("IDEMPOTENCY") or {}).get("PREFIX") or "lnd-idem-"))
+
+    def in_memory(self, settings):
+        return self._writes(MemoryRecords(int((settings.get("IDEMPOTENCY") or {}).get("MAX_ENTRIES", 10_000))))
+
+    def _writes(self, records):
+        gateway = self.container.config.get("GATEWAY") or {}
         settings = gateway.get("IDEMPOTENCY") or {}
-        url = config.get("REDIS_URL")
-        if url:
-            records = RedisRecords(url, settings.get("PREFIX") or "lnd-idem-")
-        else:
-            records = MemoryRecords(int(settings.get("MAX_ENTRIES", 10_000)))
         settle = float(settings.get("SETTLE_SECONDS", 60))
-        self.writes = IdempotentWrites(
+        return IdempotentWrites(
             records,
             keep_seconds=int(settings.get("KEEP_SECONDS", 86400)),
             settle_seconds=settle,
@@ -224,6 +226,3 @@ class Idempotency(DependencyProvider):
     def _spawn(self, fn, *args):
         # A managed thread outlives the request's worker and is stopped with the service.
         self.container.spawn_managed_thread(partial(fn, *args), identifier="idempotency-settle")
-
-    def get_dependency(self, worker_ctx):
-        return self.writes

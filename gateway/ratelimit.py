@@ -11,9 +11,9 @@ import threading
 import time
 
 import redis
-from nameko.extensions import DependencyProvider
 
 from common.exceptions import RateLimited
+from gateway.keyvalue import KeyValueProvider
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ class MemoryWindows:
 
 
 class RedisWindows:
-    def __init__(self, url, prefix):
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    def __init__(self, client, prefix):
+        self.client = client
         self.prefix = prefix
 
     def hit(self, key, window):
@@ -84,17 +84,16 @@ class RateLimiter:
             raise RateLimited("Too many requests; try again later", {"retry_after": retry_after})
 
 
-class RateLimits(DependencyProvider):
+class RateLimits(KeyValueProvider):
     """Config: ``REDIS_URL``, ``GATEWAY.RATE_LIMITS`` ({policy: "count/seconds"}),
     ``GATEWAY.RATE_LIMIT_PREFIX`` and ``GATEWAY.CLIENT_IP_HEADER``."""
 
-    def setup(self):
-        config = self.container.config
-        gateway = config.get("GATEWAY") or {}
-        limits = {policy: parse_limit(text) for policy, text in (gateway.get("RATE_LIMITS") or {}).items()}
-        url = config.get("REDIS_URL")
-        windows = RedisWindows(url, gateway.get("RATE_LIMIT_PREFIX") or "lnd-rl-") if url else MemoryWindows()
-        self.limiter = RateLimiter(windows, limits, gateway.get("CLIENT_IP_HEADER") or None)
+    def in_redis(self, client, settings):
+        return self._limiter(RedisWindows(client, settings.get("RATE_LIMIT_PREFIX") or "lnd-rl-"), settings)
 
-    def get_dependency(self, worker_ctx):
-        return self.limiter
+    def in_memory(self, settings):
+        return self._limiter(MemoryWindows(), settings)
+
+    def _limiter(self, windows, settings):
+        limits = {policy: parse_limit(text) for policy, text in (settings.get("RATE_LIMITS") or {}).items()}
+        return RateLimiter(windows, limits, settings.get("CLIENT_IP_HEADER") or None)

@@ -22,10 +22,10 @@ from collections import OrderedDict
 
 import eventlet
 import redis
-from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common.revocations import Revocation, issued_at, revocation_of
+from gateway.keyvalue import KeyValueProvider
 
 log = logging.getLogger(__name__)
 
@@ -182,25 +182,21 @@ class RevocationList:
         self.loaded.set()
 
 
-class Revocations(DependencyProvider):
+class Revocations(KeyValueProvider):
     """Config: ``REDIS_URL``, ``JWT.ACCESS_TOKEN_TTL``, ``GATEWAY.REVOCATION_PREFIX`` (Redis keys),
     ``GATEWAY.REVOCATION_MAX_ENTRIES`` (memory bound) and ``GATEWAY.REVOCATION_LOAD_WAIT`` (seconds the first
     requests wait for the load from auth when there is no Redis)."""
 
-    def setup(self):
-        config = self.container.config
-        gateway = config.get("GATEWAY") or {}
-        ttl = int((config.get("JWT") or {}).get("ACCESS_TOKEN_TTL", 900))
-        memory = MemoryRevocations(ttl, int(gateway.get("REVOCATION_MAX_ENTRIES") or DEFAULT_MAX_ENTRIES))
-        url = config.get("REDIS_URL")
-        if url:
-            client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-            store = RedisRevocations(client, gateway.get("REVOCATION_PREFIX") or "lnd-rev-", memory)
-            load_wait = 0.0  # Redis already holds them
-        else:
-            store = memory
-            load_wait = float(gateway.get("REVOCATION_LOAD_WAIT", 5))
-        self.revocations = RevocationList(store, load_wait)
+    def in_redis(self, client, settings):
+        store = RedisRevocations(client, settings.get("REVOCATION_PREFIX") or "lnd-rev-", self._memory(settings))
+        return RevocationList(store, load_wait=0.0)  # Redis already holds them
+
+    def in_memory(self, settings):
+        return RevocationList(self._memory(settings), float(settings.get("REVOCATION_LOAD_WAIT", 5)))
+
+    def _memory(self, settings):
+        ttl = int((self.container.config.get("JWT") or {}).get("ACCESS_TOKEN_TTL", 900))
+        return MemoryRevocations(ttl, int(settings.get("REVOCATION_MAX_ENTRIES") or DEFAULT_MAX_ENTRIES))
 
     def start(self):
         self.container.spawn_managed_thread(self._load_from_auth, identifier="revocations.load_from_auth")
@@ -213,7 +209,7 @@ class Revocations(DependencyProvider):
             try:
                 with ClusterRpcProxy(self.container.config, timeout=timeout) as rpc:
                     rows = rpc.auth.active_revocations()
-                self.revocations.load(rows)
+                self.store.load(rows)
                 log.info("%d revocations loaded from auth", len(rows))
                 return
             except Exception as error:  # auth not up yet, the broker away: try again
@@ -221,6 +217,3 @@ class Revocations(DependencyProvider):
                 log.warning("revocations not loaded from auth (%s); again in %ss", type(error).__name__, delay)
                 attempt += 1
                 eventlet.sleep(delay)
-
-    def get_dependency(self, worker_ctx):
-        return self.revocations

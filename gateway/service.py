@@ -8,6 +8,7 @@ of (``revocations.py``), so that a revoked access token is refused at once.
 """
 
 import logging
+from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.events import BROADCAST
@@ -16,22 +17,22 @@ from werkzeug.wrappers import Response
 from common.config_check import StartupCheck
 from common.context import Caller
 from common.contracts import Contract
-from common.exceptions import DomainError, Forbidden, InternalError, NotFound, ServiceUnavailable, Unauthorized
+from common.exceptions import DomainError, Forbidden, InternalError, NotFound, Unauthorized
 from common.logs import WorkerLogContext
-from common.metrics import WorkerMetrics, exposition
-from common.revocations import Revocation, handles_revoking_events
+from common.metrics import WorkerMetrics
+from common.revocations import handles_revoking_events
 from common.rpc import RpcProxy
-from common.service_base import VERSION
 from common.tracing import WorkerTracing
 from common.validation import load
-from gateway import access, admin, discovery, docs_ui, envelope, pages, readiness
+from gateway import access, envelope, pages
 from gateway.breaker import ServiceGuards
+from gateway.cache import CachedReads, handles_invalidating_events
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
 from gateway.idempotency import Idempotency
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of
-from gateway.openapi import build_spec
+from gateway.local_routes import LocalRoutes
 from gateway.ratelimit import RateLimits
 from gateway.revocations import Revocations
 from gateway.router import Router
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 ROUTER = Router(ROUTES)
 QUERY_SCHEMAS = {route: route.query() for route in ROUTES if route.query is not None}
 BODY_SCHEMAS = {route: route.body() for route in ROUTES if route.body is not None}
-OPENAPI = build_spec(ROUTES)
 
 
 def checked(schema, data):
@@ -53,7 +53,7 @@ def checked(schema, data):
     return data if isinstance(schema, Contract) else loaded
 
 
-class GatewayService:
+class GatewayService(LocalRoutes):
     name = "gateway"
 
     config = Config()
@@ -67,6 +67,7 @@ class GatewayService:
     guards = ServiceGuards()
     idempotency = Idempotency()
     revocations = Revocations()
+    read_cache = CachedReads()
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")
@@ -88,6 +89,11 @@ class GatewayService:
     @handles_revoking_events(handler_type=BROADCAST, reliable_delivery=False)
     def revoke_access(self, event):
         self.revocations.apply(event)
+
+    # Every replica hears every change of a cached read (each may keep its cache in memory): gateway/cache.py.
+    @handles_invalidating_events(handler_type=BROADCAST, reliable_delivery=False)
+    def drop_cached_reads(self, event):
+        self.read_cache.apply(event)
 
     # -- the request pipeline -------------------------------------------------
 
@@ -111,7 +117,8 @@ class GatewayService:
             if route.service == "gateway":
                 result = getattr(self, f"local_{route.rpc}")(calls, settings, **kwargs)
             else:
-                result = self._call_service(request, route, kwargs, calls, headers)
+                fetch = partial(self._call_service, request, route, kwargs, calls, headers)
+                result = self.read_cache.call(request, route, self.caller, kwargs, fetch, headers)
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result
@@ -202,58 +209,3 @@ class GatewayService:
             lambda on_timeout: calls.call(route.service, route.rpc, kwargs, on_timeout=on_timeout),
             nobody_running=lambda: self.guards.nobody_running(route.service),
         )
-
-    # -- answered by the gateway itself ----------------------------------------
-
-    def local_health(self, calls, settings):
-        if not readiness.is_ready():
-            raise ServiceUnavailable("The platform is starting")
-        return {"status": "ok", "service": self.name, "version": VERSION}
-
-    def local_openapi(self, calls, settings):
-        return OPENAPI
-
-    def local_docs(self, calls, settings):
-        return docs_ui.page_response()
-
-    def local_docs_asset(self, calls, settings, name):
-        return docs_ui.asset_response(name)
-
-    def local_openid_configuration(self, calls, settings):
-        public_base_url = settings.get("PUBLIC_BASE_URL") or f"http://{self.config['WEB_SERVER_ADDRESS']}"
-        return discovery.openid_configuration(str(public_base_url), self.config["JWT"]["ISSUER"])
-
-    def local_logout(self, calls, settings, **body):
-        """auth revokes the session; the token presented is refused here at once, on the other replicas
-        when they hear the event."""
-        token_id = self.token_claims["jti"] if self.token_claims else None
-        result = calls.call("auth", "logout", {**body, "access_token_id": token_id})
-        if token_id is not None:
-            self.revocations.add(Revocation(self.token_claims["sub"], token_ids=(token_id,)))
-        return result
-
-    def local_admin_health(self, calls, settings):
-        report = admin.health_report(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
-        report["gateway"] = self.local_health(calls, settings)
-        return report
-
-    def local_metrics(self, calls, settings):
-        body, content_type = exposition()
-        return Response(body, content_type=content_type)
-
-    def local_ready(self, calls, settings):
-        if not readiness.is_ready():
-            raise ServiceUnavailable("The platform is starting")
-        return admin.readiness(calls, float(settings.get("HEALTH_TIMEOUT", 2)))
-
-    def local_admin_dashboard(self, calls, settings):
-        return admin.dashboard(calls, float(settings.get("HEALTH_TIMEOUT", 2)) * 2)
-
-    def local_admin_settings(self, calls, settings):
-        return admin.all_settings(calls, float(settings.get("HEALTH_TIMEOUT", 2)) * 2)
-
-    def local_admin_setting(self, calls, settings, key):
-        return admin.one_setting(calls, key)
-
-    def local_admin_update_setting(self, calls, settings, key, value):
-        return admin.change_setting(calls, key, value)

@@ -14,7 +14,10 @@ announcement, user and channel). Emails go out from the outbox timer.
 
 from pymongo import ReturnDocument
 
+from notifications import outbox
 from notifications.store import ANNOUNCEMENTS
+from notifications.templates import ANNOUNCEMENTS as CATEGORY
+from notifications.templates import Message
 
 PENDING = "pending"
 DONE = "done"
@@ -70,3 +73,28 @@ def page_done(db, announcement_id, after, next_after, recipients, now, lease):
         {"$set": changes, "$inc": {"recipients": recipients}},
     )
     return result.matched_count == 1
+
+
+def send_pending(db, lease, page_size, list_accounts, clock):
+    """Announcements still to send: walk through their audience a page at a time, storing each page's
+    messages. users pages by key (``after``: the position of the last user seen), so someone deleted or
+    disabled meanwhile does not shift the next pages and make anyone miss it. ``list_accounts`` is users';
+    ``clock()`` the time."""
+    while (announcement := claim(db, clock(), lease)) is not None:
+        event = event_of(announcement)
+        message = Message(CATEGORY, announcement["subject"], announcement["text"])
+        filters = {"role": announcement["role"]} if announcement["role"] else {}
+        after = announcement.get("after")
+        while True:
+            listing = list_accounts(after=after, limit=page_size, status="active", **filters)
+            users = listing["items"]
+            tables = outbox.read_preferences_many(db, [user["id"] for user in users])
+            now = clock()
+            documents = []
+            for user in users:
+                documents += outbox.plan(event, message, user["id"], tables[str(user["id"])], user.get("email"), now)
+            outbox.store(db, documents)
+            moved = page_done(db, announcement["_id"], after, listing["next_after"], len(users), now, lease)
+            if not moved or listing["next_after"] is None:
+                break  # done, or another worker took it over after the lease
+            after = listing["next_after"]

@@ -8,9 +8,10 @@ nothing is lost if the process dies meanwhile.
 """
 
 from eventlet.semaphore import Semaphore
-from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import SharedExtension
+
+from common.consumers import InboxEventHandler
 
 DEFAULT_EVENT_CONCURRENCY = 8
 
@@ -24,7 +25,7 @@ class EventSlots(SharedExtension):
         self.semaphore = Semaphore(DEFAULT_EVENT_CONCURRENCY if size in (None, "") else max(int(size), 1))
 
 
-class BacklogEventHandler(EventHandler):
+class BacklogEventHandler(InboxEventHandler):
     slots = EventSlots()
 
     def handle_message(self, body, message):

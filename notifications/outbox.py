@@ -23,14 +23,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from common.clock import as_utc, isoformat
 from notifications import preferences as prefs
 from notifications.channels import DeliveryFailed
+from notifications.contracts import DELIVERED, DIGESTED, FAILED, PENDING, QUEUED, SENT
 from notifications.store import NOTIFICATIONS, PREFERENCES
-
-PENDING = "pending"  # waiting to be sent (first time or again)
-SENT = "sent"
-FAILED = "failed"  # failed for good; kept with its error
-QUEUED = "queued"  # waiting for its digest
-DIGESTED = "digested"  # went out inside a digest
-DELIVERED = "delivered"  # in-app: stored is delivered
 
 # How long a claimed message is left to its sender before someone may try it again.
 LEASE = timedelta(seconds=60)

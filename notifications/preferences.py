@@ -6,19 +6,20 @@ cannot be switched off or delayed.
 """
 
 from common.exceptions import ValidationError
-from notifications.templates import CATEGORIES, SECURITY
-
-EMAIL = "email"
-SMS = "sms"
-PUSH = "push"
-IN_APP = "in_app"
-CHANNELS = (EMAIL, SMS, PUSH, IN_APP)
-
-IMMEDIATELY = "immediately"
-DAILY = "daily"
-WEEKLY = "weekly"
-NEVER = "never"
-FREQUENCIES = (IMMEDIATELY, DAILY, WEEKLY, NEVER)
+from notifications.contracts import (  # noqa: F401  (the channels and frequencies, read from here too)
+    CATEGORIES,
+    CHANNELS,
+    DAILY,
+    EMAIL,
+    FREQUENCIES,
+    IMMEDIATELY,
+    IN_APP,
+    NEVER,
+    PUSH,
+    SECURITY,
+    SMS,
+    WEEKLY,
+)
 
 DEFAULT_CHANNELS = {EMAIL: IMMEDIATELY, IN_APP: IMMEDIATELY, SMS: NEVER, PUSH: NEVER}
 SECURITY_CHANNELS = {EMAIL: IMMEDIATELY, IN_APP: IMMEDIATELY, SMS: NEVER, PUSH: NEVER}

@@ -1,46 +1,24 @@
 """What each domain event becomes: a category, a subject and a text, rendered from the event.
 
-Which services publish which events is the subscription table (``SUBSCRIPTIONS``);
-the service subscribes to every row of it. An event without a template here
-(``USER_LOGGED_IN``...) produces no message.
+The service handles every event type that has a template here (``SUBSCRIBED``;
+who publishes each is the catalogue's, ``common.events``). An event without a
+template (``USER_LOGGED_IN``...) produces no message.
 """
 
 from dataclasses import dataclass
 
 from common import events as e
-
-SECURITY = "security"
-ACCOUNT = "account"
-LEARNING = "learning"
-COACHING = "coaching"
-EVENTS = "events"
-ACHIEVEMENTS = "achievements"
-SOCIAL = "social"
-ANNOUNCEMENTS = "announcements"
-
-CATEGORIES = (SECURITY, ACCOUNT, LEARNING, COACHING, EVENTS, ACHIEVEMENTS, SOCIAL, ANNOUNCEMENTS)
-
-SUBSCRIPTIONS = {
-    "users": (e.USER_REGISTERED, e.USER_CONFIRMED, e.USER_FOLLOWED, e.REGISTRATION_ATTEMPTED),
-    "auth": (e.PASSWORD_RESET_REQUESTED, e.PASSWORD_CHANGED, e.REFRESH_TOKEN_REUSED, e.ACCOUNT_LOCKED),
-    "training": (
-        e.COURSE_ENROLLED,
-        e.COURSE_COMPLETED,
-        e.ASSESSMENT_SUBMITTED,
-        e.ASSESSMENT_PASSED,
-        e.CERTIFICATE_ISSUED,
-    ),
-    "coaching": (e.SESSION_BOOKED, e.SESSION_CANCELLED, e.SESSION_RESCHEDULED, e.NOTE_SHARED),
-    "events": (
-        e.EVENT_REGISTERED,
-        e.EVENT_WAITLISTED,
-        e.EVENT_PROMOTED,
-        e.EVENT_REMINDER,
-        e.EVENT_UPDATED,
-        e.EVENT_CANCELLED,
-    ),
-    "engagement": (e.BADGE_AWARDED,),
-}
+from notifications.contracts import (  # noqa: F401  (CATEGORIES: what a template's category may be)
+    ACCOUNT,
+    ACHIEVEMENTS,
+    ANNOUNCEMENTS,
+    CATEGORIES,
+    COACHING,
+    EVENTS,
+    LEARNING,
+    SECURITY,
+    SOCIAL,
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +75,11 @@ TEMPLATES = {
     e.SESSION_RESCHEDULED: Template(
         COACHING, "Coaching session moved", "Your coaching session now starts {starts_at}."
     ),
+    e.SESSION_PLACE_CHANGED: Template(
+        COACHING,
+        "Coaching session: new place",
+        "Where your coaching session of {starts_at} happens has changed: open the session to see it.",
+    ),
     e.NOTE_SHARED: Template(COACHING, "A coaching note was shared", "Your coach shared a note with you."),
     e.EVENT_REGISTERED: Template(EVENTS, "You are registered", "You are registered for {event_title} ({starts_at})."),
     e.EVENT_WAITLISTED: Template(
@@ -134,6 +117,14 @@ USERNAME_TAKEN = Template(
     " which is taken. Register again with another username. If it was not you, you can ignore this message.",
     secret=True,
 )
+
+
+# Every event type that becomes a message; SUBSCRIPTIONS: the same by publisher (the catalogue's).
+SUBSCRIBED = frozenset({*TEMPLATES, e.USER_REGISTERED, e.REGISTRATION_ATTEMPTED})
+SUBSCRIPTIONS = {
+    publisher: tuple(sorted(t for t in SUBSCRIBED if e.publisher_of(t) == publisher))
+    for publisher in sorted({e.publisher_of(t) for t in SUBSCRIBED})
+}
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common.migrations import SQL_SERVICES, upgrade  # noqa: E402
+from common.services import SERVICE_CLASSES, SERVICES  # noqa: E402
 
-SERVICES = ("auth", "users", "training", "coaching", "events", "notifications", "engagement", "gateway")
 STATE = ROOT / "var" / "platform"
 DEFAULTS = {
     "AMQP_URI": "pyamqp://guest:guest@127.0.0.1:5672/",
@@ -74,7 +74,7 @@ def service_env(service, platform_env, base_port):
 
 
 def service_command(service):
-    return [sys.executable, "-m", "common.run", "--config", "config.yaml", f"{service}.service"]
+    return [sys.executable, "-m", "common.run", "--config", "config.yaml", SERVICE_CLASSES[service]]
 
 
 def pid_file(service):

@@ -6,19 +6,18 @@ from sqlalchemy.exc import IntegrityError
 from common.exceptions import Conflict, NotFound, ValidationError
 from common.ids import parse_uuid
 from common.roles import ADMIN, normalize_roles
-from users.models import ACTIVE, PENDING, User, UserRole
+from users.contracts import ACTIVE, PENDING
+from users.models import User, UserRole
 
 PROFILE_FIELDS = ("name", "bio", "avatar_url", "timezone", "locale")
 
 
 def get_user(session, user_id, for_update=False):
-    query = select(User).where(User.id == parse_uuid(user_id))
-    if for_update:
-        query = query.with_for_update()
-    user = session.scalars(query).first()
-    if user is None:
+    """The account of ``user_id`` (``for_update``: its row locked) or a 404 (a malformed id too)."""
+    found = session.get(User, parse_uuid(user_id), with_for_update=True if for_update else None)
+    if found is None:
         raise NotFound("No such user")
-    return user
+    return found
 
 
 def get_many(session, user_ids):
@@ -91,6 +90,16 @@ def count_admins(session):
 def ensure_not_last_admin(session, user):
     if ADMIN in user.roles and count_admins(session) <= 1:
         raise Conflict("The platform's last admin cannot lose the admin role or be removed")
+
+
+def lock_admin_roles(session):
+    """Lock the admin role rows: two concurrent demotions cannot both find another admin left."""
+    session.scalars(select(UserRole).where(UserRole.role == ADMIN).with_for_update()).all()
+
+
+def remove(session, user):
+    session.delete(user)
+    session.flush()
 
 
 def set_roles(session, user, roles):

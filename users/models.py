@@ -10,11 +10,7 @@ from common.clock import utcnow
 from common.outbox import OutboxRecord
 from common.roles import ROLES
 from common.runtime_settings import settings_table
-
-PENDING = "pending"
-ACTIVE = "active"
-DISABLED = "disabled"
-STATUSES = (PENDING, ACTIVE, DISABLED)
+from users.contracts import PENDING
 
 
 class Base(DeclarativeBase):

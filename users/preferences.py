@@ -2,8 +2,8 @@
 
 import json
 
+from users.contracts import DEFAULT_PREFERENCES
 from users.models import Preferences
-from users.schemas import DEFAULT_PREFERENCES
 
 
 def read(session, user_id):

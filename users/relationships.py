@@ -2,8 +2,10 @@
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
-from common.exceptions import ValidationError
+from common.exceptions import NotFound, ValidationError
+from common.ids import parse_uuid
 from common.pagination import offset_of
 from users.models import Follow, User
 
@@ -58,3 +60,20 @@ def counts(session, user_id):
         ).where(or_(Follow.followee_id == user_id, Follow.follower_id == user_id))
     ).one()
     return {"followers": followers, "following": following}
+
+
+def with_counts(session, user_id):
+    """``(user, {"followers", "following"})`` in one round trip: the user, its roles (joined) and both counts
+    as correlated subqueries. The profile is the most read page; three round trips made it cost two hops."""
+    followers = select(func.count()).where(Follow.followee_id == User.id).scalar_subquery()
+    following = select(func.count()).where(Follow.follower_id == User.id).scalar_subquery()
+    row = (
+        session.execute(
+            select(User, followers, following).options(joinedload(User.role_rows)).where(User.id == parse_uuid(user_id))
+        )
+        .unique()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such user")
+    return row[0], {"followers": row[1], "following": row[2]}

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from urllib.parse import urlencode
 
 import boto3
@@ -34,52 +33,30 @@ from common.exceptions import (
     Unauthorized,
     ValidationError,
 )
+from common.jwks import JwksCache
 
 INVALID_ID_TOKEN = "The identity provider's ID token is not valid"
-
-
-class JwksCache:
-    """Signing keys of one JWKS URL; an unknown ``kid`` refetches at most once per ``min_refetch_seconds``."""
-
-    def __init__(self, url, min_refetch_seconds=30):
-        self.url = url
-        self.min_refetch_seconds = min_refetch_seconds
-        self._keys = {}
-        self._fetched_at = None
-        self._lock = threading.Lock()
-
-    def _fetch(self):
-        try:
-            response = requests.get(self.url, timeout=HTTP_TIMEOUT_SECONDS)
-            response.raise_for_status()
-            key_set = jwt.PyJWKSet.from_dict(response.json())
-        except (requests.RequestException, ValueError, jwt.PyJWKSetError) as error:
-            raise ServiceUnavailable("The identity provider's signing keys could not be read") from error
-        self._keys = {key.key_id: key for key in key_set.keys}
-        self._fetched_at = time.monotonic()
-
-    def key(self, kid):
-        with self._lock:
-            if kid not in self._keys:
-                stale = self._fetched_at is None or time.monotonic() - self._fetched_at >= self.min_refetch_seconds
-                if stale:
-                    self._fetch()
-            found = self._keys.get(kid)
-        if found is None:
-            raise Unauthorized(INVALID_ID_TOKEN)
-        return found
 
 
 _caches = {}
 _caches_lock = threading.Lock()
 
 
+def _fetch_jwks(url):
+    try:
+        response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise ServiceUnavailable("The identity provider's signing keys could not be read") from error
+
+
 def jwks_cache(url, min_refetch_seconds):
-    """One cache per JWKS URL in this process (shared by workers)."""
+    """One cache of the keys at a JWKS URL in this process (shared by workers)."""
     with _caches_lock:
         cache = _caches.get(url)
         if cache is None or cache.min_refetch_seconds != min_refetch_seconds:
-            cache = _caches[url] = JwksCache(url, min_refetch_seconds)
+            cache = _caches[url] = JwksCache(lambda: _fetch_jwks(url), min_refetch_seconds)
         return cache
 
 
@@ -133,10 +110,12 @@ class CognitoHostedUI(OAuthClient):
         except jwt.PyJWTError as error:
             raise Unauthorized(INVALID_ID_TOKEN) from error
         key = jwks_cache(self.jwks_url, self.jwks_min_refetch_seconds).key(header.get("kid"))
+        if key is None:
+            raise Unauthorized(INVALID_ID_TOKEN)
         try:
             claims = jwt.decode(
                 id_token,
-                key.key,
+                key,
                 algorithms=["RS256"],
                 audience=self.client_id,
                 issuer=self.issuer,

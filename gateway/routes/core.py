@@ -1,13 +1,20 @@
-"""Routes of the gateway itself, auth and users."""
+"""Routes of the gateway itself, auth and users: bodies, queries and answers are the services' contracts."""
 
+from auth import contracts as auth
 from gateway.routes.table import ADMIN_ONLY, PUBLIC, SERVICES, Route
-from gateway.schemas import core as s
-from gateway.schemas import responses_core as r
+from gateway.schemas import local
+from users import contracts as users
 
 ROUTES = [
     # gateway
     Route(
-        "GET", "/health", "gateway", "health", PUBLIC, summary="Liveness: the gateway process is up", response=r.Health
+        "GET",
+        "/health",
+        "gateway",
+        "health",
+        PUBLIC,
+        summary="Liveness: the gateway process is up",
+        response=local.Health,
     ),
     Route(
         "GET",
@@ -16,7 +23,7 @@ ROUTES = [
         "ready",
         PUBLIC,
         summary="Readiness: every service answers and is healthy",
-        response=r.Readiness,
+        response=local.Readiness,
     ),
     Route("GET", "/metrics", "gateway", "metrics", PUBLIC, raw=True, summary="Prometheus metrics of this process"),
     Route("GET", "/openapi.json", "gateway", "openapi", PUBLIC, raw=True, summary="This API as OpenAPI 3"),
@@ -29,7 +36,7 @@ ROUTES = [
         "admin_health",
         ADMIN_ONLY,
         summary="Every service's status and latency",
-        response=r.HealthReport,
+        response=local.HealthReport,
     ),
     Route(
         "GET",
@@ -38,7 +45,7 @@ ROUTES = [
         "admin_dashboard",
         ADMIN_ONLY,
         summary="Every service's stats",
-        response=r.Dashboard,
+        response=local.Dashboard,
     ),
     Route(
         "GET",
@@ -47,7 +54,7 @@ ROUTES = [
         "admin_settings",
         ADMIN_ONLY,
         summary="Runtime settings of all services",
-        response=r.SettingList,
+        response=local.SettingList,
     ),
     Route(
         "GET",
@@ -56,7 +63,7 @@ ROUTES = [
         "admin_setting",
         ADMIN_ONLY,
         summary="One runtime setting",
-        response=r.Setting,
+        response=local.Setting,
     ),
     Route(
         "PUT",
@@ -64,9 +71,9 @@ ROUTES = [
         "gateway",
         "admin_update_setting",
         ADMIN_ONLY,
-        body=s.SettingBody,
+        body=local.SettingBody,
         summary="Change a runtime setting (key: service.name)",
-        response=r.SettingChange,
+        response=local.SettingChange,
     ),
     # auth
     Route(
@@ -76,9 +83,9 @@ ROUTES = [
         "login",
         PUBLIC,
         rate_limit="auth",
-        body=s.LoginBody,
+        body=auth.LoginBody,
         summary="Log in with a password",
-        response=r.Tokens,
+        response=auth.Tokens,
     ),
     Route(
         "POST",
@@ -87,10 +94,10 @@ ROUTES = [
         "register",
         PUBLIC,
         rate_limit="auth",
-        body=s.RegisterBody,
+        body=users.Registration,
         status=201,
         summary="Register (another path for /users/register)",
-        response=r.Registration,
+        response=users.Notice,
     ),
     Route(
         "POST",
@@ -98,9 +105,9 @@ ROUTES = [
         "auth",
         "refresh",
         PUBLIC,
-        body=s.RefreshBody,
+        body=auth.RefreshToken,
         summary="Rotate a refresh token for new tokens",
-        response=r.Tokens,
+        response=auth.Tokens,
     ),
     # The gateway answers logout itself (it passes to auth, and refuses the access token presented at once).
     Route(
@@ -109,9 +116,9 @@ ROUTES = [
         "gateway",
         "logout",
         PUBLIC,
-        body=s.LogoutBody,
+        body=auth.SessionEnd,
         summary="Revoke a session",
-        response=r.LoggedOut,
+        response=auth.LoggedOut,
     ),
     Route(
         "GET",
@@ -119,7 +126,7 @@ ROUTES = [
         "auth",
         "verify_token",
         summary="Check the access token and the account",
-        response=r.TokenCheck,
+        response=auth.TokenCheck,
     ),
     Route(
         "POST",
@@ -128,9 +135,9 @@ ROUTES = [
         "forgot_password",
         PUBLIC,
         rate_limit="auth",
-        body=s.ForgotPasswordBody,
+        body=auth.Identifier,
         summary="Send a password reset code",
-        response=r.Message,
+        response=auth.Message,
     ),
     Route(
         "POST",
@@ -139,18 +146,18 @@ ROUTES = [
         "confirm_forgot_password",
         PUBLIC,
         rate_limit="auth",
-        body=s.ConfirmForgotPasswordBody,
+        body=auth.PasswordReset,
         summary="Set a new password with the reset code",
-        response=r.Message,
+        response=auth.Message,
     ),
     Route(
         "POST",
         "/auth/change-password",
         "auth",
         "change_password",
-        body=s.ChangePasswordBody,
+        body=auth.PasswordChange,
         summary="Change your password (the answer carries new tokens: every older one is revoked)",
-        response=r.PasswordChanged,
+        response=auth.PasswordChanged,
     ),
     Route(
         "GET",
@@ -160,7 +167,7 @@ ROUTES = [
         PUBLIC,
         raw=True,
         summary="OpenID Connect discovery: issuer, JWKS and token endpoint",
-        response=r.OpenIdConfiguration,
+        response=local.OpenIdConfiguration,
     ),
     Route(
         "GET",
@@ -170,7 +177,7 @@ ROUTES = [
         PUBLIC,
         raw=True,
         summary="Public keys of the access tokens",
-        response=r.JwkSet,
+        response=auth.JwkSet,
     ),
     Route(
         "POST",
@@ -178,10 +185,10 @@ ROUTES = [
         "users",
         "create_user",
         ADMIN_ONLY,
-        body=s.CreateUserBody,
+        body=users.NewUser,
         status=201,
         summary="Create an active user",
-        response=r.User,
+        response=users.User,
     ),
     Route(
         "POST",
@@ -189,9 +196,9 @@ ROUTES = [
         "auth",
         "admin_set_password",
         ADMIN_ONLY,
-        body=s.AdminSetPasswordBody,
+        body=auth.PasswordSetting,
         summary="Set a user's password",
-        response=r.Message,
+        response=auth.Message,
     ),
     Route(
         "POST",
@@ -199,9 +206,9 @@ ROUTES = [
         "users",
         "delete_user",
         ADMIN_ONLY,
-        body=s.AdminDeleteUserBody,
+        body=local.AdminDeleteUserBody,
         summary="Delete a user",
-        response=r.UserDeleted,
+        response=users.UserDeleted,
     ),
     Route(
         "GET",
@@ -209,9 +216,9 @@ ROUTES = [
         "users",
         "get_profile",
         token_in_query=True,
-        query=s.TokenQuery,
+        query=local.TokenQuery,
         summary="The caller",
-        response=r.Profile,
+        response=users.Profile,
     ),
     # users
     Route(
@@ -221,10 +228,10 @@ ROUTES = [
         "register",
         PUBLIC,
         rate_limit="auth",
-        body=s.RegisterBody,
+        body=users.Registration,
         status=201,
         summary="Register; a confirmation code is sent",
-        response=r.Registration,
+        response=users.Notice,
     ),
     Route(
         "POST",
@@ -233,9 +240,9 @@ ROUTES = [
         "confirm_registration",
         PUBLIC,
         rate_limit="auth",
-        body=s.ConfirmRegistrationBody,
+        body=users.RegistrationCode,
         summary="Confirm a registration with its code",
-        response=r.ConfirmedRegistration,
+        response=users.ConfirmedRegistration,
     ),
     Route(
         "POST",
@@ -244,19 +251,19 @@ ROUTES = [
         "resend_confirmation",
         PUBLIC,
         rate_limit="auth",
-        body=s.ResendConfirmationBody,
+        body=users.ConfirmationRequest,
         summary="Send a new confirmation code",
-        response=r.Message,
+        response=users.Notice,
     ),
-    Route("GET", "/users/profile", "users", "get_profile", summary="Your profile", response=r.Profile),
+    Route("GET", "/users/profile", "users", "get_profile", summary="Your profile", response=users.Profile),
     Route(
         "PUT",
         "/users/profile",
         "users",
         "update_profile",
-        body=s.ProfileBody,
+        body=users.ProfileChanges,
         summary="Change your profile",
-        response=r.User,
+        response=users.User,
     ),
     Route(
         "GET",
@@ -264,19 +271,24 @@ ROUTES = [
         "users",
         "get_user",
         summary="Someone's profile",
-        response=r.UserViewWithCounts,
+        response=users.UserViewWithCounts,
     ),
     Route(
-        "GET", "/users/preferences", "users", "get_preferences", summary="Your preferences", response=r.UserPreferences
+        "GET",
+        "/users/preferences",
+        "users",
+        "get_preferences",
+        summary="Your preferences",
+        response=users.UserPreferences,
     ),
     Route(
         "PUT",
         "/users/preferences",
         "users",
         "update_preferences",
-        body=s.PreferencesBody,
+        body=users.PreferenceChanges,
         summary="Change your preferences",
-        response=r.UserPreferences,
+        response=users.UserPreferences,
     ),
     Route(
         "GET",
@@ -284,9 +296,9 @@ ROUTES = [
         "users",
         "list_users",
         ADMIN_ONLY,
-        query=s.UserListQuery,
+        query=users.UserSearch,
         summary="All users (paginated)",
-        response=r.User,
+        response=users.User,
         paginated=True,
     ),
     Route(
@@ -295,31 +307,31 @@ ROUTES = [
         "users",
         "create_user",
         ADMIN_ONLY,
-        body=s.CreateUserBody,
+        body=users.NewUser,
         status=201,
         summary="Create an active user",
-        response=r.User,
+        response=users.User,
     ),
     Route(
         "POST",
         "/users/search",
         "users",
         "search_users",
-        body=s.SearchBody,
+        body=users.PeopleSearch,
         summary="Search users",
-        response=r.UserView,
+        response=users.UserView,
         paginated=True,
     ),
-    Route("GET", "/users/<user_id>", "users", "get_user", summary="A user", response=r.UserViewWithCounts),
+    Route("GET", "/users/<user_id>", "users", "get_user", summary="A user", response=users.UserViewWithCounts),
     Route(
         "PUT",
         "/users/<user_id>",
         "users",
         "update_user",
         ADMIN_ONLY,
-        body=s.AdminUpdateUserBody,
+        body=users.UserChanges,
         summary="Change a user",
-        response=r.User,
+        response=users.User,
     ),
     Route(
         "DELETE",
@@ -328,31 +340,36 @@ ROUTES = [
         "delete_user",
         ADMIN_ONLY,
         summary="Delete a user",
-        response=r.UserDeleted,
+        response=users.UserDeleted,
     ),
-    Route("GET", "/users/<user_id>/roles", "users", "get_roles", summary="A user's roles", response=r.UserRoles),
+    Route("GET", "/users/<user_id>/roles", "users", "get_roles", summary="A user's roles", response=users.UserRoles),
     Route(
         "PUT",
         "/users/<user_id>/roles",
         "users",
         "set_roles",
         ADMIN_ONLY,
-        body=s.RolesBody,
+        body=users.RoleSetting,
         summary="Set a user's roles",
-        response=r.UserRoles,
+        response=users.UserRoles,
     ),
-    Route("POST", "/users/<user_id>/follow", "users", "follow", summary="Follow a user", response=r.Following),
+    Route("POST", "/users/<user_id>/follow", "users", "follow", summary="Follow a user", response=users.Following),
     Route(
-        "DELETE", "/users/<user_id>/follow", "users", "unfollow", summary="Stop following a user", response=r.Following
+        "DELETE",
+        "/users/<user_id>/follow",
+        "users",
+        "unfollow",
+        summary="Stop following a user",
+        response=users.Following,
     ),
     Route(
         "GET",
         "/users/<user_id>/followers",
         "users",
         "list_followers",
-        query=s.PageQuery,
+        query=users.FollowPage,
         summary="Who follows a user",
-        response=r.PublicUser,
+        response=users.PublicUser,
         paginated=True,
     ),
     Route(
@@ -360,9 +377,9 @@ ROUTES = [
         "/users/<user_id>/following",
         "users",
         "list_following",
-        query=s.PageQuery,
+        query=users.FollowPage,
         summary="Whom a user follows",
-        response=r.PublicUser,
+        response=users.PublicUser,
         paginated=True,
     ),
 ]
@@ -375,9 +392,9 @@ ROUTES += [
         "auth",
         "login_url",
         PUBLIC,
-        query=s.SsoLoginQuery,
+        query=auth.SignInStart,
         summary="Cognito sign-in URL",
-        response=r.SignInUrl,
+        response=auth.SignInUrl,
     ),
     Route(
         "GET",
@@ -385,9 +402,9 @@ ROUTES += [
         "auth",
         "login_url",
         PUBLIC,
-        query=s.SsoLoginQuery,
+        query=auth.SignInStart,
         summary="Cognito sign-in URL",
-        response=r.SignInUrl,
+        response=auth.SignInUrl,
     ),
     Route(
         "GET",
@@ -395,9 +412,9 @@ ROUTES += [
         "auth",
         "logout_url",
         PUBLIC,
-        query=s.SsoLoginQuery,
+        query=auth.SignInStart,
         summary="Cognito sign-out URL",
-        response=r.SignInUrl,
+        response=auth.SignInUrl,
     ),
     Route(
         "GET",
@@ -405,9 +422,9 @@ ROUTES += [
         "auth",
         "logout_url",
         PUBLIC,
-        query=s.SsoLoginQuery,
+        query=auth.SignInStart,
         summary="Cognito sign-out URL",
-        response=r.SignInUrl,
+        response=auth.SignInUrl,
     ),
     Route(
         "GET",
@@ -416,9 +433,9 @@ ROUTES += [
         "sso_callback",
         PUBLIC,
         rate_limit="auth",
-        query=s.SsoCallbackQuery,
+        query=auth.SsoCallback,
         summary="Finish a Cognito sign-in: the platform's tokens",
-        response=r.ExternalSignIn,
+        response=auth.ExternalSignIn,
     ),
     Route(
         "POST",
@@ -426,9 +443,9 @@ ROUTES += [
         "auth",
         "refresh",
         PUBLIC,
-        body=s.RefreshBody,
+        body=auth.RefreshToken,
         summary="Rotate a refresh token",
-        response=r.Tokens,
+        response=auth.Tokens,
     ),
     Route(
         "GET",
@@ -436,7 +453,7 @@ ROUTES += [
         "auth",
         "sso_user_info",
         summary="The user and their linked identities",
-        response=r.SsoUserInfo,
+        response=auth.SsoUserInfo,
     ),
     Route(
         "GET",
@@ -444,9 +461,9 @@ ROUTES += [
         "auth",
         "oauth_login_url",
         PUBLIC,
-        query=s.SsoLoginQuery,
+        query=auth.SignInStart,
         summary="Google's or GitHub's sign-in URL",
-        response=r.SignInUrl,
+        response=auth.SignInUrl,
     ),
     Route(
         "POST",
@@ -455,9 +472,9 @@ ROUTES += [
         "oauth_google",
         PUBLIC,
         rate_limit="auth",
-        body=s.OAuthCodeBody,
+        body=auth.OAuthCode,
         summary="Sign in with a Google authorization code",
-        response=r.ExternalSignIn,
+        response=auth.ExternalSignIn,
     ),
     Route(
         "POST",
@@ -466,14 +483,14 @@ ROUTES += [
         "oauth_github",
         PUBLIC,
         rate_limit="auth",
-        body=s.OAuthCodeBody,
+        body=auth.OAuthCode,
         summary="Sign in with a GitHub authorization code",
-        response=r.ExternalSignIn,
+        response=auth.ExternalSignIn,
     ),
 ]
 
 # Every service answers GET /<service>/health over RPC.
 ROUTES += [
-    Route("GET", f"/{service}/health", service, "health", PUBLIC, summary=f"{service} is up", response=r.Health)
+    Route("GET", f"/{service}/health", service, "health", PUBLIC, summary=f"{service} is up", response=local.Health)
     for service in SERVICES
 ]

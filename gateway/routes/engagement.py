@@ -1,8 +1,7 @@
 """Routes of the engagement service, and the admin activity log it keeps."""
 
+from engagement import contracts
 from gateway.routes.table import ADMIN_ONLY, Route
-from gateway.schemas import engagement as s
-from gateway.schemas import responses_engagement as r
 
 ROUTES = [
     Route(
@@ -11,9 +10,9 @@ ROUTES = [
         "engagement",
         "list_activity",
         ADMIN_ONLY,
-        query=s.ActivityLogQuery,
+        query=contracts.ActivityQuery,
         summary="The activity log (audit trail): filters by user, type and period",
-        response=r.Activity,
+        response=contracts.Activity,
         paginated=True,
     ),
     Route(
@@ -22,54 +21,54 @@ ROUTES = [
         "engagement",
         "get_metrics",
         ADMIN_ONLY,
-        query=s.MetricsQuery,
+        query=contracts.MetricsQuery,
         summary="Daily active users, registrations, enrollments, completions, sessions and events per day",
-        response=r.Metrics,
+        response=contracts.Metrics,
     ),
     Route(
         "POST",
         "/engagement/track",
         "engagement",
         "track",
-        body=s.TrackBody,
+        body=contracts.Track,
         status=201,
         summary="Record a client-side engagement event (rate limited per user)",
-        response=r.Tracked,
+        response=contracts.Tracked,
     ),
-    Route("GET", "/engagement/points/me", "engagement", "my_points", summary="Your points", response=r.Points),
+    Route("GET", "/engagement/points/me", "engagement", "my_points", summary="Your points", response=contracts.Points),
     Route(
         "GET",
         "/engagement/badges/me",
         "engagement",
         "my_badges",
         summary="Your badges and those still to earn",
-        response=r.Badges,
+        response=contracts.Badges,
     ),
     Route(
         "GET",
         "/engagement/leaderboard",
         "engagement",
         "leaderboard",
-        query=s.LeaderboardQuery,
+        query=contracts.LeaderboardQuery,
         summary="Top learners, global or per course, this week or all time",
-        response=r.Leaderboard,
+        response=contracts.Leaderboard,
     ),
     Route(
         "POST",
         "/engagement/feedback",
         "engagement",
         "give_feedback",
-        body=s.FeedbackBody,
+        body=contracts.GiveFeedback,
         summary="Rate a course, session or event you took part in (once; editable)",
-        response=r.FeedbackGiven,
+        response=contracts.FeedbackGiven,
     ),
     Route(
         "GET",
         "/engagement/feedback",
         "engagement",
         "list_feedback",
-        query=s.FeedbackQuery,
+        query=contracts.FeedbackQuery,
         summary="Feedback on a target, with its average",
-        response=r.FeedbackPage,
+        response=contracts.FeedbackPage,
     ),
 ]

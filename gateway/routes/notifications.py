@@ -1,8 +1,7 @@
 """Routes of the notifications service."""
 
 from gateway.routes.table import ADMIN_ONLY, Route
-from gateway.schemas import notifications as s
-from gateway.schemas import responses_notifications as r
+from notifications import contracts
 
 ROUTES = [
     Route(
@@ -10,9 +9,9 @@ ROUTES = [
         "/notifications",
         "notifications",
         "list_notifications",
-        query=s.NotificationListQuery,
+        query=contracts.NotificationQuery,
         summary="Your in-app messages (paginated; unread filter)",
-        response=r.NotificationPage,
+        response=contracts.NotificationPage,
     ),
     Route(
         "POST",
@@ -20,10 +19,10 @@ ROUTES = [
         "notifications",
         "announce",
         ADMIN_ONLY,
-        body=s.AnnouncementBody,
+        body=contracts.NewAnnouncement,
         status=201,
         summary="Send an announcement to a role or to everyone",
-        response=r.Announcement,
+        response=contracts.Announcement,
     ),
     Route(
         "GET",
@@ -31,16 +30,16 @@ ROUTES = [
         "notifications",
         "get_preferences",
         summary="Your channels and frequencies per category",
-        response=r.NotificationPreferences,
+        response=contracts.NotificationPreferences,
     ),
     Route(
         "PUT",
         "/notifications/preferences",
         "notifications",
         "update_preferences",
-        body=s.NotificationPreferencesBody,
+        body=contracts.NotificationPreferenceChanges,
         summary="Change your channels and frequencies (security messages stay on)",
-        response=r.NotificationPreferences,
+        response=contracts.NotificationPreferences,
     ),
     Route(
         "POST",
@@ -48,7 +47,7 @@ ROUTES = [
         "notifications",
         "mark_all_read",
         summary="Mark all your messages read",
-        response=r.MarkedAllRead,
+        response=contracts.MarkedAllRead,
     ),
     Route(
         "POST",
@@ -56,7 +55,7 @@ ROUTES = [
         "notifications",
         "mark_read",
         summary="Mark one message read",
-        response=r.Notification,
+        response=contracts.Notification,
     ),
     Route(
         "GET",
@@ -64,9 +63,9 @@ ROUTES = [
         "notifications",
         "list_deliveries",
         ADMIN_ONLY,
-        query=s.DeliveryListQuery,
+        query=contracts.DeliveryQuery,
         summary="Every message on every channel with its status and attempts",
-        response=r.Delivery,
+        response=contracts.Delivery,
         paginated=True,
     ),
 ]

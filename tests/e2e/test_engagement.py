@@ -17,7 +17,7 @@ from common.events import make_event
 from tests.e2e.test_account_flow import ADMIN, account_of, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
-from tests.support.coaching_setup import iso, make_coach
+from tests.support.coaching_setup import iso, started_session
 
 
 def publish(config, service, event_type, user_id, course_id=None, **metadata):
@@ -309,16 +309,6 @@ def test_leaderboard_leaves_out_whoever_turned_show_on_leaderboard_off(api, plat
     wait_until(lambda: board(api, bob_token) == everyone)
 
 
-def first_slot(api, token, coach_id):
-    start = utcnow() + timedelta(days=1)
-    response = api.get(
-        f"/coaching/coaches/{coach_id}/slots",
-        token=token,
-        params={"from": iso(start), "to": iso(start + timedelta(days=3))},
-    )
-    return data(response)["slots"][0]["start"]
-
-
 def inbox_of(api, token, event_type):
     return [m for m in data(api.get("/notifications", token=token))["items"] if m["event_type"] == event_type]
 
@@ -326,12 +316,9 @@ def inbox_of(api, token, event_type):
 def test_a_coaching_session_booked_and_completed_over_http_rewards_the_learner_not_the_coach(api, platform):
     create_admin(platform)
     admin = api.login(*ADMIN)["access_token"]
-    coach, coach_token = make_coach(api, admin)
     learner, learner_token = make_user(api, admin, "lea@example.com", "Lea")
-    start = first_slot(api, learner_token, coach["id"])
-    session = data(
-        api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": start}), 201
-    )
+    # A session is completed once it has started: booked a few seconds ahead, started on return.
+    coach, coach_token, session = started_session(api, admin, learner_token)
 
     # SESSION_BOOKED (user_id: the learner, metadata.coach_id: the coach) tells both of them, with the time.
     for token in (learner_token, coach_token):

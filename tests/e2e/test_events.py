@@ -60,6 +60,23 @@ def _calendar(response):
     return calendar, {str(item["UID"]): item for item in calendar.walk("VEVENT")}
 
 
+def _registrations(api, event_id, token):
+    """The organiser's view, each list asked for with its filter: ``registered``, ``waitlist`` (each in order of
+    arrival) and how many ``attended`` (the total of the attended filter)."""
+
+    def page(**params):
+        response = api.get(f"/events/{event_id}/registrations", token=token, params={"page_size": 100, **params})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    registered, waitlist = page(status="registered")["items"], page(status="waitlisted")["items"]
+    everyone = page()
+    assert everyone["total"] == len(everyone["items"]) == len(registered) + len(waitlist)
+    assert sorted(everyone["items"], key=lambda row: row["position"]) == everyone["items"]
+    assert page(attended="false")["total"] == everyone["total"] - page(attended="true")["total"]
+    return {"registered": registered, "waitlist": waitlist, "attended": page(attended="true")["total"]}
+
+
 def test_capacity_two_five_concurrent_registrations_waitlist_and_calendars(api, platform, event_tap):
     tap = event_tap("events")
     create_admin(platform)
@@ -95,11 +112,19 @@ def test_capacity_two_five_concurrent_registrations_waitlist_and_calendars(api, 
         _assert_about(item, event)
     assert sorted(item["user_id"] for item in published) == sorted(user["id"] for user, _ in learners)
 
-    listing = api.get(f"/events/{event['id']}/registrations", token=organiser_token).json()["data"]
+    listing = _registrations(api, event["id"], organiser_token)
     assert len(listing["registered"]) == 2
     assert [row["waitlist_position"] for row in listing["waitlist"]] == [1, 2, 3]
     positions = [row["position"] for row in listing["registered"] + listing["waitlist"]]
     assert positions == sorted(positions) and len(set(positions)) == 5
+    # Paginated like every list: a page of two from the third on, the waitlist places counted across pages.
+    page = api.get(f"/events/{event['id']}/registrations", token=organiser_token, params={"page": 2, "page_size": 2})
+    assert {key: value for key, value in page.json()["data"].items() if key != "items"} == {
+        "total": 5,
+        "page": 2,
+        "page_size": 2,
+    }
+    assert page.json()["data"]["items"] == listing["waitlist"][:2]
     assert_error(api.get(f"/events/{event['id']}/registrations", token=learners[0][1]), 403, "FORBIDDEN")
 
     tokens = {user["id"]: token for user, token in learners}
@@ -117,7 +142,7 @@ def test_capacity_two_five_concurrent_registrations_waitlist_and_calendars(api, 
     assert left.status_code == 200, left.text
     assert left.json()["data"]["promoted"] == [waitlisted_ids[0]]
     assert tap.wait_for(events.EVENT_PROMOTED, event_id=event["id"])["user_id"] == waitlisted_ids[0]
-    listing = api.get(f"/events/{event['id']}/registrations", token=organiser_token).json()["data"]
+    listing = _registrations(api, event["id"], organiser_token)
     assert sorted(row["user_id"] for row in listing["registered"]) == sorted([registered_ids[1], waitlisted_ids[0]])
     assert [row["user_id"] for row in listing["waitlist"]] == waitlisted_ids[1:]
     assert api.get(f"/events/{event['id']}").json()["data"]["registered"] == 2
@@ -146,7 +171,7 @@ def test_capacity_two_five_concurrent_registrations_waitlist_and_calendars(api, 
         f"/coaching/coaches/{coach['id']}/slots",
         token=promoted_token,
         params={"from": iso(now + timedelta(days=2)), "to": iso(now + timedelta(days=4))},
-    ).json()["data"]["slots"][0]["start"]
+    ).json()["data"]["items"][0]["start"]
     session = api.post("/coaching/sessions", token=promoted_token, json={"coach_id": coach["id"], "start": slot})
     assert session.status_code == 201, session.text
     session_uid = f"session-{session.json()['data']['id']}@lnd.platform"
@@ -309,7 +334,7 @@ def test_attendance_check_in_publishes_event_attended_once_per_attendee(api, pla
         assert item["metadata"]["marked_by"] in {organiser["id"], admin_user["id"]}
 
     # The organiser sees who attended; attendees see it on their own registration; attendees cannot leave now.
-    listing = api.get(f"/events/{event['id']}/registrations", token=organiser_token).json()["data"]
+    listing = _registrations(api, event["id"], organiser_token)
     assert listing["attended"] == 2
     assert {row["user_id"]: row["attended_at"] is not None for row in listing["registered"]} == {
         a["id"]: True,

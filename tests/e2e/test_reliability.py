@@ -49,7 +49,7 @@ def _booking_setup(api, config):
         params={"from": iso(start), "to": iso(start + timedelta(days=3))},
     )
     assert slots.status_code == 200, slots.text
-    return coach, learner, slots.json()["data"]["slots"][0]["start"]
+    return coach, learner, slots.json()["data"]["items"][0]["start"]
 
 
 def _wait_until(predicate, seconds=10):

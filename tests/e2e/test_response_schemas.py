@@ -11,7 +11,7 @@ from common import events
 from gateway.routes import ROUTES
 from gateway.schemas.responses_examples import RESPONSE_EXAMPLES
 from tests.e2e.test_account_flow import account_of
-from tests.support.coaching_setup import iso, make_coach
+from tests.support.coaching_setup import iso, make_coach, started_session
 from tests.support.openapi_schemas import check, json_schema
 from tests.support.sso_fixtures import allow_plain_http, cognito, github, google, sso_config, visit_provider
 from tests.support.youtube_standin import YouTubeStandIn
@@ -179,7 +179,7 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     start = datetime.now(UTC) + timedelta(days=3)
     window = {"from": iso(start), "to": iso(start + timedelta(days=2))}
     slots = call("GET", "/coaching/coaches/<coach_id>/slots", f"{coach_path}/slots", token=learner, params=window)
-    booking = {"coach_id": coach["id"], "start": slots["slots"][0]["start"], "topic": "Career plan"}
+    booking = {"coach_id": coach["id"], "start": slots["items"][0]["start"], "topic": "Career plan"}
     session = call("POST", "/coaching/sessions", token=learner, json=booking)
     session_path = f"/coaching/sessions/{session['id']}"
     call("GET", "/coaching/sessions", token=learner)
@@ -187,7 +187,13 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     note = {"body": "Read chapter two", "shared": True}
     call("POST", "/coaching/sessions/<session_id>/notes", f"{session_path}/notes", token=coach_token, json=note)
     call("GET", "/coaching/sessions/<session_id>/notes", f"{session_path}/notes", token=learner)
-    call("POST", "/coaching/sessions/<session_id>/complete", f"{session_path}/complete", token=coach_token)
+    _, soon_coach, soon = started_session(api, admin, learner)  # completed once started
+    call(
+        "POST",
+        "/coaching/sessions/<session_id>/complete",
+        f"/coaching/sessions/{soon['id']}/complete",
+        token=soon_coach,
+    )
 
     # events: one online event, the learner registered
     event = {
@@ -369,7 +375,7 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     start = datetime.now(UTC) + timedelta(days=3)
     window = {"from": iso(start), "to": iso(start + timedelta(days=2))}
     slots = call("GET", "/coaching/coaches/<coach_id>/slots", f"{coach_path}/slots", token=learner, params=window)
-    first, second = slots["slots"][0]["start"], slots["slots"][1]["start"]
+    first, second = slots["items"][0]["start"], slots["items"][1]["start"]
     session = call("POST", "/coaching/sessions", token=learner, json={"coach_id": coach["id"], "start": first})
     session_path = f"/coaching/sessions/{session['id']}"
     call(
@@ -379,6 +385,8 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
         token=learner,
         json={"start": second},
     )
+    place = {"kind": "in_person", "location": "Room 4"}
+    call("PUT", "/coaching/sessions/<session_id>/place", f"{session_path}/place", token=coach_token, json=place)
     call(
         "POST",
         "/coaching/sessions/<session_id>/cancel",

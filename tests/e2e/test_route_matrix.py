@@ -211,6 +211,7 @@ MEDIA_OWNER = {
 GONE_FOR_ADMIN = {"admin": ALLOWED}
 # Let through, but the object's state refuses it (an upload not finished, an event not started: 409).
 NOT_NOW = {"instructor": ALLOWED, "admin": ALLOWED}
+NOT_STARTED = (409,)
 
 
 def but(expectations, changes):
@@ -280,7 +281,17 @@ def owned_routes(ids):
             but(SESSION_PARTIES, {"coach": ALLOWED, "admin": ALLOWED}),  # the learner cancelled it first
         ),
         "POST /coaching/sessions/<session_id>/reschedule": ({"start": ids["later_slot"]}, {}, SESSION_PARTIES),
-        "POST /coaching/sessions/<session_id>/complete": (None, {}, {"coach": OK, "other_coach": REFUSED}),
+        "PUT /coaching/sessions/<session_id>/place": (
+            {"kind": "in_person", "location": "Room 4"},
+            {},
+            {"coach": OK, "other_coach": REFUSED, "admin": OK},
+        ),
+        # The session is days ahead: its coach and an admin get past the checks of who, to 409 (not started).
+        "POST /coaching/sessions/<session_id>/complete": (
+            None,
+            {},
+            {"coach": NOT_STARTED, "other_coach": REFUSED, "admin": NOT_STARTED},
+        ),
         # Notes are the session's coach's (and what the coach shares with the learner): not an admin's to read.
         "GET /coaching/sessions/<session_id>/notes": (None, {}, {**SESSION_PARTIES, "admin": DENIED}),
         "POST /coaching/sessions/<session_id>/notes": (
@@ -370,7 +381,7 @@ def build_world(api, platform):
         f"/coaching/coaches/{coach['id']}/slots",
         token=learner_token,
         params={"from": iso(start), "to": iso(start + timedelta(days=3))},
-    ).json()["data"]["slots"]
+    ).json()["data"]["items"]
     sessions = [
         data_of(
             api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": slot["start"]}),

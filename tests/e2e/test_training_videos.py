@@ -1,4 +1,4 @@
-"""Seed 003's videos over HTTP: course videos, and the YouTube playlist import against a local API stand-in."""
+"""Videos over HTTP: course videos, and the YouTube playlist import against a local API stand-in."""
 
 import pytest
 

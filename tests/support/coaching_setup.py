@@ -1,5 +1,6 @@
 """Helpers shared by the coaching and events end-to-end tests."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,3 +61,29 @@ def collect(tap, types, count, timeout=10):
             if event["event_type"] in types:
                 found.append(event)
     return found
+
+
+def started_session(api, admin, learner_token, email="sam@example.com", name="Sam Soon", lead_seconds=3):
+    """``(coach, coach_token, session)``: a session booked ``lead_seconds`` ahead and, on return, started.
+
+    Over HTTP only: a coach with no minimum notice opens extra hours that begin then (wall times take seconds),
+    in a fixed-offset zone where it is about noon, so the hours never cross a local midnight.
+    """
+    coach, token = make_user(api, admin, email, name, roles=["coach"])
+    start = (datetime.now(UTC) + timedelta(seconds=lead_seconds)).replace(microsecond=0)
+    hours_ahead = 12 - start.hour  # Etc/GMT-k is UTC+k
+    zone = f"Etc/GMT{'-' if hours_ahead >= 0 else '+'}{abs(hours_ahead)}"
+    profile = {"timezone": zone, "session_minutes": 15, "min_notice_minutes": 0}
+    assert api.put("/coaching/coaches/me", token=token, json=profile).status_code == 200
+    local = start.astimezone(ZoneInfo(zone))
+    extra = {"date": local.date().isoformat(), "kind": "extra", "start": local.strftime("%H:%M:%S")}
+    extra["end"] = (local + timedelta(minutes=30)).strftime("%H:%M:%S")
+    hours = api.put(f"/coaching/coaches/{coach['id']}/availability", token=token, json={"exceptions": [extra]})
+    assert hours.status_code == 200, hours.text
+    booked = api.post("/coaching/sessions", token=learner_token, json={"coach_id": coach["id"], "start": iso(start)})
+    assert booked.status_code == 201, booked.text
+    session = booked.json()["data"]
+    early = api.post(f"/coaching/sessions/{session['id']}/complete", token=token)
+    assert early.status_code == 409, early.text  # not started yet
+    time.sleep(max((start - datetime.now(UTC)).total_seconds(), 0) + 0.1)
+    return coach, token, session

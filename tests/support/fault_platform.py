@@ -155,12 +155,13 @@ class FaultPlatform:
         slots = []
         begin = datetime.now(UTC) + timedelta(days=1)
         for week in range(6):
-            params = {"from": iso(begin + timedelta(days=7 * week)), "to": iso(begin + timedelta(days=7 * week + 7))}
+            week_start = begin + timedelta(days=7 * week)
+            params = {"from": iso(week_start), "to": iso(week_start + timedelta(days=7)), "page_size": 100}
             answer = requests.get(
                 f"{self.base_url}/coaching/coaches/{coach_id}/slots", params=params, headers=self.bearer(token)
             )
             assert answer.status_code == 200, answer.text
-            slots += [slot["start"] for slot in answer.json()["data"]["slots"]]
+            slots += [slot["start"] for slot in answer.json()["data"]["items"]]
         return list(dict.fromkeys(slots))
 
     def login(self, email):

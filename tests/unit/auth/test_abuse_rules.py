@@ -14,6 +14,7 @@ from auth.models import Base
 from auth.passwords import Passwords
 from auth.service import AuthService
 from common.exceptions import RateLimited, Unauthorized, ValidationError
+from common.stores import Repositories
 from tests.support.callers import caller
 
 SETTINGS = {
@@ -38,9 +39,10 @@ def make_service(factory, client=None, user_id=None):
     who = caller(str(user_id), ["learner"]) if user_id else caller()
     if client:
         who.assume_client(client)
+    database = DatabaseWrapper(factory)
     service = worker_factory(
         AuthService,
-        db=DatabaseWrapper(factory),
+        store=Repositories(lambda: database.session, AuthService.store.repositories),
         settings=SETTINGS,
         passwords=mock.Mock(wraps=Passwords(time_cost=1, memory_cost=1024)),
         config={"AUTH": {}},

@@ -20,6 +20,7 @@ from auth.providers.oauth import ExternalIdentity
 from auth.service import AuthService
 from common import events
 from common.exceptions import ServiceUnavailable
+from common.stores import Repositories
 
 SETTINGS = {
     "confirmation_code_ttl_seconds": 3600,
@@ -50,9 +51,10 @@ def pending_user(factory):
 
 
 def make_service(factory, user_id):
+    database = DatabaseWrapper(factory)
     service = worker_factory(
         AuthService,
-        db=DatabaseWrapper(factory),
+        store=Repositories(lambda: database.session, AuthService.store.repositories),
         settings=SETTINGS,
         passwords=Passwords(time_cost=1, memory_cost=1024),
         config={"AUTH": {}},
@@ -77,7 +79,7 @@ def test_the_password_is_gone_before_users_confirms_and_the_link_comes_after(fac
     seen = []
     service.users.confirm_external_email.side_effect = lambda **kwargs: seen.append(stored(factory, pending_user))
 
-    result = service._sign_in_external(GRACE)
+    result = service._external().sign_in(GRACE)
 
     assert seen == [(None, [])]  # when users was asked: no password, no link yet
     service.users.confirm_external_email.assert_called_once_with(
@@ -93,11 +95,11 @@ def test_a_failure_before_the_confirmation_leaves_no_password_and_the_next_sign_
     service = make_service(factory, pending_user)
     service.users.confirm_external_email.side_effect = ServiceUnavailable("users did not answer")
     with pytest.raises(ServiceUnavailable):
-        service._sign_in_external(GRACE)
+        service._external().sign_in(GRACE)
     assert stored(factory, pending_user) == (None, [])  # fail closed: pending, passwordless, unlinked
 
     again = make_service(factory, pending_user)
-    result = again._sign_in_external(GRACE)
+    result = again._external().sign_in(GRACE)
     again.users.confirm_external_email.assert_called_once()
     assert result["first_sign_in"] is True
     assert stored(factory, pending_user) == (None, [pending_user])
@@ -109,7 +111,7 @@ def test_an_active_account_is_linked_with_its_password(factory, pending_user):
         "user": {"id": str(pending_user), "roles": ["learner"], "status": "active"},
         "outcome": "linked",
     }
-    service._sign_in_external(GRACE)
+    service._external().sign_in(GRACE)
     service.users.confirm_external_email.assert_not_called()
     password_hash, links = stored(factory, pending_user)
     assert password_hash is not None and links == [pending_user]

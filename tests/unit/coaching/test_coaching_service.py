@@ -29,7 +29,7 @@ def make_service():
             CoachingService,
             store=Repositories(lambda: database.session, CoachingService.store.repositories),
             caller=caller(str(user_id), roles),
-            settings={"cancellation_window_hours": 24},
+            settings={"cancellation_window_hours": 24, "meeting_url_template": ""},
         )
 
     return make
@@ -66,7 +66,7 @@ def test_booking_publishes_and_notes_stay_with_the_two_people(make_service):
             db.session.in_transaction()
         )
     now = datetime.now(UTC)
-    slots = learner.list_slots(str(coach_id), start=now + timedelta(days=2), end=now + timedelta(days=3))["slots"]
+    slots = learner.list_slots(str(coach_id), start=now + timedelta(days=2), end=now + timedelta(days=3))["items"]
     booked = learner.book_session(coach_id=str(coach_id), start=slots[0]["start"], topic="Goals")
     published = learner.events.call_args
     assert published.args[0] == events.SESSION_BOOKED

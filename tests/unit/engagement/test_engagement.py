@@ -10,7 +10,7 @@ from common import events
 from common.clock import utcnow
 from common.events import make_event
 from common.exceptions import Forbidden, RateLimited, ValidationError
-from common.inbox import LEASE
+from common.inbox import LEASE, RETRY_DELAY
 from engagement import activity, feedback, gamification, tracking
 from engagement.service import MAX_ATTEMPTS, EngagementService
 from engagement.store import ensure_indexes
@@ -35,6 +35,7 @@ class Consumption:
     def __init__(self, lease=LEASE, max_attempts=MAX_ATTEMPTS):
         self.lease = lease
         self.max_attempts = max_attempts
+        self.retry_delay = RETRY_DELAY
         self.requeue_delay = 0
 
 

@@ -1,5 +1,7 @@
 """The API document as a client generator reads it: unique operation ids, one tag per service, typed path ids."""
 
+import warnings
+
 from gateway.openapi import PATH_ARG, build_spec
 from gateway.routes import ROUTES
 
@@ -32,3 +34,11 @@ def test_path_ids_are_typed():
     assert course == [
         {"in": "path", "name": "course_id", "required": True, "schema": {"type": "string", "format": "uuid"}}
     ]
+
+
+def test_no_two_schemas_share_a_name_in_the_document():
+    """apispec renames a second schema of the same name (``PreferenceChanges1``): clients would get odd types."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_spec(ROUTES)
+    assert not [w for w in caught if "Multiple schemas resolved" in str(w.message)]

@@ -58,18 +58,13 @@ def rpc_methods(cls):
     }
 
 
-# Services whose RPCs still take ``**payload``: their routes are checked only for the names the RPC spells out.
-NOT_YET_ON_CONTRACTS = {"auth", "users", "notifications", "engagement"}
-
-
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.service != "gateway"], ids=lambda r: f"{r.method} {r.path}")
 def test_each_route_reaches_an_rpc_that_takes_its_arguments(route):
     cls = service_class(route.service)
     assert route.rpc in rpc_methods(cls)
     method = getattr(cls, route.rpc)
     signature = inspect.signature(method)
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    assert not takes_any or route.service in NOT_YET_ON_CONTRACTS, f"{route.rpc} takes **kwargs"
+    assert not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()), f"{route.rpc} takes **kwargs"
     accepted = accepted_names(method)
     given = path_arguments(route.path)
     for schema in (route.query, route.body):
@@ -81,7 +76,7 @@ def test_each_route_reaches_an_rpc_that_takes_its_arguments(route):
             assert issubclass(method.contract, schema) or issubclass(schema, method.contract), route.rpc
         given |= set(schema().fields) - ({"token"} if schema is route.query and route.token_in_query else set())
     for argument in given:
-        assert takes_any or argument in accepted, (route.rpc, argument)
+        assert argument in accepted, (route.rpc, argument)
     required = {
         name
         for name, p in inspect.signature(getattr(method, "__wrapped__", method)).parameters.items()

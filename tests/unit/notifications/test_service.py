@@ -17,6 +17,7 @@ from common.events import make_event
 from common.exceptions import Forbidden, NotFound, ValidationError
 from common.inbox import Inbox
 from common.pagination import MAX_PAGE_SIZE
+from common.stores import Repositories
 from notifications import service as notifications_service
 from notifications.accounts import AccountBatcher
 from notifications.channels import DeliveryFailed
@@ -70,6 +71,7 @@ def make(db, who=None, delivery=None):
         db=db,
         caller=who or caller(),
         delivery=delivery or Delivery(),
+        consumption=SimpleNamespace(lease=LEASE, max_attempts=3, retry_delay=timedelta(seconds=5), requeue_delay=0),
         settings={"max_attempts": 3, "retry_backoff_seconds": 0.0, "digest_hour_utc": 0.0, "digest_weekday": 0},
     )
     worker.users.get_account.side_effect = lambda user_id: {"id": user_id, "email": f"{user_id}@x.io"}
@@ -245,9 +247,10 @@ def users():
     """The users service's own class over SQLite, as notifications' ``users`` RPC proxy would reach it."""
     engine = create_engine("sqlite://")
     UsersBase.metadata.create_all(engine)
+    database = DatabaseWrapper(sessionmaker(bind=engine, class_=Session))
     service = worker_factory(
         UsersService,
-        db=DatabaseWrapper(sessionmaker(bind=engine, class_=Session)),
+        store=Repositories(lambda: database.session, UsersService.store.repositories),
         caller=caller(),
         settings={"require_email_confirmation": False},
     )

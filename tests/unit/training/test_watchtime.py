@@ -1,4 +1,4 @@
-"""Seed 003's play/pause arithmetic, accumulation per day, and attendance from it."""
+"""The play/pause arithmetic, accumulation per day, and attendance from it."""
 
 from datetime import UTC, datetime, timedelta
 

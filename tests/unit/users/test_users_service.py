@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from common import events
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from common.pagination import MAX_PAGE_SIZE
+from common.stores import Repositories
 from tests.support.callers import caller
 from users import registration
 from users.models import Base
@@ -24,9 +25,10 @@ def make_service():
     factory = sessionmaker(bind=engine, class_=Session)
 
     def make(who=None, require_confirmation=True):
+        database = DatabaseWrapper(factory)
         service = worker_factory(
             UsersService,
-            db=DatabaseWrapper(factory),
+            store=Repositories(lambda: database.session, UsersService.store.repositories),
             caller=who or caller(),
             settings={"require_email_confirmation": require_confirmation},
         )
