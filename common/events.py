@@ -250,6 +250,28 @@ CERTIFICATE_ISSUED = _event(
     certificate_id=_text(required=True),
     course_title=_text(required=True),
 )
+CERTIFICATE_REVOKED = _event(
+    "CERTIFICATE_REVOKED",
+    "training",
+    "an admin or the course's instructor revokes a certificate (``user_id`` is the holder)",
+    certificate_id=_text(required=True),
+    course_title=_text(required=True),
+    holder_name=_text(required=True),
+    reason=_text(required=True),
+    revoked_by=_maybe_text(),
+    revoked_at=_text(required=True),
+)
+CERTIFICATE_REISSUED = _event(
+    "CERTIFICATE_REISSUED",
+    "training",
+    "a certificate is replaced by a new one (``certificate_id`` is the new one, ``replaces`` the old)",
+    certificate_id=_text(required=True),
+    replaces=_text(required=True),
+    course_title=_text(required=True),
+    holder_name=_text(required=True),
+    reason=_maybe_text(),
+    reissued_by=_maybe_text(),
+)
 # coaching
 SESSION_BOOKED = _event("SESSION_BOOKED", "coaching", "a learner books a slot", **_SESSION)
 SESSION_CANCELLED = _event(

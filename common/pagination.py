@@ -15,5 +15,12 @@ def offset_of(page, page_size):
     return (page - 1) * page_size
 
 
+def page_of_list(rows, page, page_size):
+    """One page of a list already in memory (a course's lessons, a bounded range of days)."""
+    rows = list(rows)
+    start = offset_of(page, page_size)
+    return page_of(rows[start : start + page_size], len(rows), page, page_size)
+
+
 def page_of(items, total, page, page_size):
     return {"items": list(items), "total": total, "page": page, "page_size": page_size}

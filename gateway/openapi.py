@@ -209,7 +209,11 @@ def _success(spec, converter, route):
             "error": None,
             "timestamp": "2026-01-05T09:30:00.000Z",
         }
-    return {"description": "OK", "content": {"application/json": media}}
+    content = {"application/json": media}
+    if route.html:
+        # The same data as a page, for a client whose Accept prefers text/html (gateway/pages.py).
+        content["text/html"] = {"schema": {"type": "string", "description": "An HTML page of the same data"}}
+    return {"description": "OK", "content": content}
 
 
 def _operation_ids(routes):

@@ -24,7 +24,7 @@ from common.revocations import handles_revoking_events
 from common.rpc import RpcProxy
 from common.tracing import WorkerTracing
 from common.validation import load
-from gateway import access, envelope
+from gateway import access, envelope, pages
 from gateway.breaker import ServiceGuards
 from gateway.cache import CachedReads, handles_invalidating_events
 from gateway.calls import ServiceCalls
@@ -122,6 +122,10 @@ class GatewayService(LocalRoutes):
             if isinstance(result, Response):
                 result.headers.update(headers)
                 return result
+            if route.html and pages.wants_html(request):
+                page = pages.render(route.html, result, route.status)
+                page.headers.update(headers)
+                return page
             if route.file or (route.exports_csv and kwargs.get("format") == "csv"):
                 return envelope.file_response(result, headers)
             if route.raw:

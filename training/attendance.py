@@ -6,7 +6,7 @@ It is computed from the watch records when asked, so it can never disagree
 with them, and a change of the setting applies to past days too.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from common.exceptions import ValidationError
 from training.store import WATCH
@@ -14,6 +14,10 @@ from training.watchtime import hhmmss
 
 PRESENT = "present"
 ABSENT = "absent"
+# A range asked for defaults to the last DEFAULT_DAYS days and may span at most MAX_DAYS (a year), so one
+# request cannot make the service build an unbounded list of days.
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
 
 
 def parse_day(text):
@@ -56,3 +60,22 @@ def of_user_on(db, user_id, day, min_seconds):
 def on_day(db, day, min_seconds):
     rows = [row(total, min_seconds, date=day, user_id=user) for user, total in _totals(db, {"date": day}, "user_id")]
     return sorted(rows, key=lambda item: item["user_id"])
+
+
+def days_between(since, until, today):
+    """The days asked for, newest first: ``until`` defaults to today, ``since`` to DEFAULT_DAYS before it."""
+    last = date.fromisoformat(until) if until else today
+    first = date.fromisoformat(since) if since else last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise ValidationError("since must not be after until", {"since": ["after until"]})
+    count = (last - first).days + 1
+    if count > MAX_DAYS:
+        raise ValidationError(f"A range of at most {MAX_DAYS} days", {"since": [f"more than {MAX_DAYS} days"]})
+    return [(last - timedelta(days=offset)).isoformat() for offset in range(count)]
+
+
+def of_user_between(db, user_id, days, min_seconds):
+    """Every day of ``days``, absent ones included (a day without watch time is absent)."""
+    match = {"user_id": user_id, "date": {"$gte": min(days), "$lte": max(days)}}
+    totals = dict(_totals(db, match, "date"))
+    return [row(totals.get(day, 0), min_seconds, date=day, user_id=user_id) for day in days]

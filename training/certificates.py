@@ -6,16 +6,26 @@ a changed name, course, date or holder makes the certificate invalid.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
+import fontpkg_noto_sans
+import noto_cjk_sans_jp_regular
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from pymongo.errors import DuplicateKeyError
 
+from common import events
 from common.clock import isoformat, utcnow
-from common.exceptions import NotFound
+from common.exceptions import Conflict, Forbidden, NotFound
+from training.contracts import CERTIFICATE_STATUSES
 from training.store import CERTIFICATES, new_id
+
+# What verification says of a certificate: in force, withdrawn, or superseded by a reissued one.
+ACTIVE, REVOKED, REPLACED = CERTIFICATE_STATUSES
 
 SIGNED_FIELDS = ("_id", "user_id", "holder_name", "course_id", "course_title", "issued_at")
 
@@ -35,9 +45,14 @@ def find_for(db, user_id, course_id):
     return db[CERTIFICATES].find_one({"user_id": user_id, "course_id": course_id})
 
 
-def issue(db, user_id, course, holder_name, key):
-    """(certificate, created): a second issue for the same learner and course returns the first."""
+def _now():
+    # Millisecond precision, so a stored time reads (and signs) the same after a round trip through MongoDB.
     now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def issue(db, user_id, course, holder_name, key, reissue=None):
+    """(certificate, created): a second issue for the same learner, course and reissue number returns the first."""
     certificate = {
         "_id": new_id(),
         "user_id": user_id,
@@ -45,14 +60,16 @@ def issue(db, user_id, course, holder_name, key):
         "course_id": course["_id"],
         "course_title": course["title"],
         "instructor_id": course.get("instructor_id"),
-        # Millisecond precision, so the stored time signs the same after a round trip through MongoDB.
-        "issued_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+        "issued_at": _now(),
     }
+    if reissue is not None:
+        # The unique index (user_id, course_id, reissue) lets one reissue per number win a race.
+        certificate["reissue"] = reissue
     certificate["signature"] = signature(certificate, key)
     try:
         db[CERTIFICATES].insert_one(certificate)
     except DuplicateKeyError:
-        return find_for(db, user_id, course["_id"]), False
+        return db[CERTIFICATES].find_one({"user_id": user_id, "course_id": course["_id"], "reissue": reissue}), False
     return certificate, True
 
 
@@ -63,53 +80,92 @@ def find(db, certificate_id):
     return certificate
 
 
-def view(certificate, key):
+def status_of(certificate):
+    if certificate.get("replaced_by"):
+        return REPLACED
+    if certificate.get("revoked_at"):
+        return REVOKED
+    return ACTIVE
+
+
+def _standing(certificate, key):
+    """Status fields both the holder's view and the public verification show."""
+    genuine = is_valid(certificate, key)
+    revoked_at = certificate.get("revoked_at")
     return {
-        "id": certificate["_id"],
-        "user_id": certificate["user_id"],
-        "holder_name": certificate["holder_name"],
-        "course_id": certificate["course_id"],
-        "course_title": certificate["course_title"],
-        "issued_at": isoformat(certificate["issued_at"]),
-        "signature": certificate.get("signature"),
-        "valid": is_valid(certificate, key),
+        "status": status_of(certificate),
+        "genuine": genuine,
+        # Valid: genuine AND still in force; a revoked or replaced certificate no longer certifies anything.
+        "valid": genuine and status_of(certificate) == ACTIVE,
+        "revoked_at": isoformat(revoked_at) if revoked_at else None,
+        "revocation_reason": certificate.get("revocation_reason"),
+        "replaced_by": certificate.get("replaced_by"),
+        "replaces": certificate.get("replaces"),
     }
 
 
 def verification(certificate, key):
-    """What anyone may learn about a certificate: who, what, when, and whether it is genuine."""
+    """What anyone may learn about a certificate: who, what, when, whether it is genuine and still in force."""
     return {
         "id": certificate["_id"],
         "holder_name": certificate["holder_name"],
         "course_title": certificate["course_title"],
         "issued_at": isoformat(certificate["issued_at"]),
-        "valid": is_valid(certificate, key),
+        **_standing(certificate, key),
     }
 
 
-def _latin1(text):
-    # The core PDF fonts are Latin-1; other characters are replaced rather than failing the download.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+def view(certificate, key):
+    """The holder's (and admins') view: the verification, whose it is and its signature."""
+    return dict(
+        verification(certificate, key),
+        user_id=certificate["user_id"],
+        course_id=certificate["course_id"],
+        signature=certificate.get("signature"),
+    )
+
+
+@functools.cache
+def _font_files():
+    """Noto Sans (Latin, Greek, Cyrillic) and, for what it lacks, Noto Sans CJK: both shipped as packages."""
+    latin = Path(fontpkg_noto_sans.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"
+    cjk = Path(noto_cjk_sans_jp_regular.__file__).parent / "NotoSansCJKjp-Regular.otf"
+    return str(latin), str(cjk)
+
+
+@functools.cache
+def _latin_coverage():
+    with TTFont(_font_files()[0], lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def pdf(certificate, verify_url):
+    """The certificate as a landscape A4 PDF; any name prints (fonts embedded, subset to the glyphs used)."""
+    latin, cjk = _font_files()
     document = FPDF(orientation="L", format="A4")
-    document.set_title(_latin1(f"Certificate - {certificate['course_title']}"))
+    document.add_font("Noto", "", latin)
+    texts = f"{certificate['holder_name']}{certificate['course_title']}"
+    if any(ord(character) not in _latin_coverage() for character in texts):
+        # A character Noto Sans lacks (王, 芳, ...) is drawn with Noto Sans CJK (loaded only then: it is large).
+        document.add_font("NotoCJK", "", cjk)
+        document.set_fallback_fonts(["NotoCJK"], exact_match=False)
+    document.set_title(f"Certificate - {certificate['course_title']}")
     document.add_page()
-    document.set_font("Helvetica", "B", 32)
-    document.cell(0, 30, "Certificate of Completion", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 16)
-    document.cell(0, 12, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "B", 26)
-    document.cell(0, 18, _latin1(certificate["holder_name"]), align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 16)
-    document.cell(0, 12, "has completed the course", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "B", 20)
-    document.multi_cell(0, 14, _latin1(certificate["course_title"]), align="C", new_x="LMARGIN", new_y="NEXT")
-    document.set_font("Helvetica", "", 12)
-    document.cell(0, 10, f"Issued {isoformat(certificate['issued_at'])[:10]}", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.cell(0, 8, f"Certificate id {certificate['_id']}", align="C", new_x="LMARGIN", new_y="NEXT")
-    document.cell(0, 8, _latin1(f"Verify at {verify_url}"), align="C", new_x="LMARGIN", new_y="NEXT")
+
+    # One weight: instancing the variable font's bold costs seconds per document.
+    def line(size, text, bold=False, height=12, wrap=False):
+        document.set_font("Noto", "", size + 2 if bold else size)
+        write = document.multi_cell if wrap else document.cell
+        write(0, height, str(text), align="C", new_x="LMARGIN", new_y="NEXT")
+
+    line(32, "Certificate of Completion", bold=True, height=30)
+    line(16, "This certifies that")
+    line(26, certificate["holder_name"], bold=True, height=18)
+    line(16, "has completed the course")
+    line(20, certificate["course_title"], bold=True, height=14, wrap=True)
+    line(12, f"Issued {isoformat(certificate['issued_at'])[:10]}", height=10)
+    line(12, f"Certificate id {certificate['_id']}", height=8)
+    line(12, f"Verify at {verify_url}", height=8)
     return {
         "content_type": "application/pdf",
         "filename": f"certificate-{certificate['_id']}.pdf",
@@ -117,5 +173,71 @@ def pdf(certificate, verify_url):
     }
 
 
-def mine(db, user_id):
-    return list(db[CERTIFICATES].find({"user_id": user_id}).sort("issued_at", -1))
+def verify_link(config, certificate_id):
+    """The public verification page, under the gateway's public address (GATEWAY.PUBLIC_BASE_URL)."""
+    base = (config.get("GATEWAY") or {}).get("PUBLIC_BASE_URL") or f"http://{config.get('WEB_SERVER_ADDRESS', '')}"
+    return f"{str(base).rstrip('/')}/verify/{certificate_id}"
+
+
+def require_manager(caller, certificate):
+    """Revoking and reissuing: an admin, or the instructor of the certificate's course."""
+    caller.require_user()
+    if caller.is_admin or (certificate.get("instructor_id") and certificate["instructor_id"] == caller.user_id):
+        return
+    raise Forbidden("Only an admin or the course's instructor can do this")
+
+
+def revoke(db, announce, caller, certificate_id, reason):
+    certificate = find(db, certificate_id)
+    require_manager(caller, certificate)
+    now = _now()
+    # One conditional write: of two concurrent revocations one wins, the other gets 409.
+    changed = db[CERTIFICATES].find_one_and_update(
+        {"_id": certificate["_id"], "revoked_at": None, "replaced_by": None},
+        {"$set": {"revoked_at": now, "revoked_by": caller.user_id, "revocation_reason": reason}},
+        return_document=True,
+    )
+    if changed is None:
+        raise Conflict("This certificate is already revoked or replaced")
+    announce(
+        events.CERTIFICATE_REVOKED,
+        user_id=certificate["user_id"],
+        course_id=certificate["course_id"],
+        certificate_id=certificate["_id"],
+        course_title=certificate["course_title"],
+        holder_name=certificate["holder_name"],
+        reason=reason,
+        revoked_by=caller.user_id,
+        revoked_at=isoformat(now),
+    )
+    return changed
+
+
+def reissue(db, announce, caller, certificate_id, reason, holder_name, key):
+    """A new certificate for the same learner and course; the old one then says which one replaced it."""
+    old = find(db, certificate_id)
+    require_manager(caller, old)
+    if old.get("replaced_by"):
+        raise Conflict("This certificate was already replaced", {"replaced_by": [old["replaced_by"]]})
+    course = {"_id": old["course_id"], "title": old["course_title"], "instructor_id": old.get("instructor_id")}
+    new, created = issue(
+        db, old["user_id"], course, holder_name or old["holder_name"], key, (old.get("reissue") or 0) + 1
+    )
+    if not created:
+        raise Conflict("This certificate is being replaced by another request")
+    db[CERTIFICATES].update_one({"_id": new["_id"]}, {"$set": {"replaces": old["_id"], "reissue_reason": reason}})
+    db[CERTIFICATES].update_one(
+        {"_id": old["_id"]}, {"$set": {"replaced_by": new["_id"], "replaced_at": new["issued_at"]}}
+    )
+    announce(
+        events.CERTIFICATE_REISSUED,
+        user_id=old["user_id"],
+        course_id=old["course_id"],
+        certificate_id=new["_id"],
+        replaces=old["_id"],
+        course_title=old["course_title"],
+        holder_name=new["holder_name"],
+        reason=reason,
+        reissued_by=caller.user_id,
+    )
+    return find(db, new["_id"])

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from common import exceptions
 from common.contracts import Contract
-from common.fields import UuidString
+from common.fields import Day, UuidString
 from common.pagination import PageQuerySchema
 from common.validation import reject_mongo_operators
 
@@ -22,6 +22,7 @@ LEVELS = ("beginner", "intermediate", "advanced")
 QUESTION_TYPES = ("single_choice", "multiple_choice", "true_false", "short_answer", "numeric")
 SCORING_POLICIES = ("highest", "latest")
 OVERDUE_POLICIES = ("refuse", "score")
+CERTIFICATE_STATUSES = ("active", "revoked", "replaced")
 SHOW_ANSWERS = ("never", "after_each_attempt", "after_last_attempt", "once_passed")
 
 ID = validate.Length(min=1, max=64)
@@ -126,6 +127,28 @@ class PopularSearch(Contract):
 class AnalyticsSearch(Contract):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=3650))
     course_id = fields.String(validate=ID)
+
+
+# -- certificates: inputs ----------------------------------------------------------
+
+
+class CertificateRevocation(Contract):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CertificateReissue(Contract):
+    reason = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class ListPage(Contract, PageQuerySchema):
+    """The page of a list answer ({"items", "total", "page", "page_size"})."""
+
+
+class AttendanceRange(Contract, PageQuerySchema):
+    """Inclusive days; by default the last 30 up to today, at most 366 (training/attendance.py)."""
+
+    since = Day()
+    until = Day()
 
 
 # -- enrollment, watch time: inputs ------------------------------------------------
@@ -556,23 +579,28 @@ class AssessmentResult(Schema):
     feedback = fields.List(fields.Nested(QuestionFeedback), required=True)
 
 
-class Certificate(Schema):
-    id = Text()
-    user_id = Text()
-    holder_name = Text()
-    course_id = Text()
-    course_title = Text()
-    issued_at = Moment()
-    signature = Text(allow_none=True)
-    valid = Flag()
-
-
 class CertificateCheck(Schema):
+    """Valid means genuine (the signature matches) and in force (status active)."""
+
     id = Text()
     holder_name = Text()
     course_title = Text()
     issued_at = Moment()
     valid = Flag()
+    status = Text(validate=validate.OneOf(CERTIFICATE_STATUSES))
+    genuine = Flag()
+    revoked_at = Moment(allow_none=True)
+    revocation_reason = Text(allow_none=True)
+    replaced_by = Text(allow_none=True)
+    replaces = Text(allow_none=True)
+
+
+class Certificate(CertificateCheck):
+    """The holder's (and admins') view: the check and whose it is, with the signature."""
+
+    user_id = Text()
+    course_id = Text()
+    signature = Text(allow_none=True)
 
 
 class CourseStats(Schema):

@@ -42,7 +42,13 @@ def ensure_indexes(db):
         [("assessment_id", pymongo.ASCENDING), ("user_id", pymongo.ASCENDING), ("number", pymongo.ASCENDING)],
         unique=True,
     )
-    db[CERTIFICATES].create_index([("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING)], unique=True)
+    # One certificate per learner, course and reissue number (absent on the first): a reissue adds one.
+    if "user_id_1_course_id_1" in db[CERTIFICATES].index_information():
+        db[CERTIFICATES].drop_index("user_id_1_course_id_1")
+    db[CERTIFICATES].create_index(
+        [("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING), ("reissue", pymongo.ASCENDING)],
+        unique=True,
+    )
 
 
 class Repository:
@@ -81,6 +87,11 @@ class Attempts(Repository):
 
 class Certificates(Repository):
     name = CERTIFICATES
+
+    def page_of_user(self, user_id, offset, limit):
+        criteria = {"user_id": user_id}
+        cursor = self.collection.find(criteria).sort([("issued_at", -1), ("_id", 1)]).skip(offset).limit(limit)
+        return list(cursor), self.collection.count_documents(criteria)
 
 
 class MediaItems(Repository):

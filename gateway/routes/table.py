@@ -42,6 +42,8 @@ class Route:
     response: type = None
     many: bool = False
     paginated: bool = False
+    # A page of gateway/templates/ rendering ``data`` for a client that prefers text/html (gateway/pages.py).
+    html: str = ""
 
     @property
     def tag(self):

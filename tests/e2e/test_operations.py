@@ -104,7 +104,7 @@ def test_embedded_mode_runs_everything_with_demo_logins(embedded):
     enrolled = requests.post(f"{base}/training/courses/{course_id}/enroll", headers=as_learner, timeout=10)
     assert enrolled.status_code in (200, 201), enrolled.text
     assessments = requests.get(f"{base}/training/courses/{course_id}/assessments", headers=as_learner, timeout=10)
-    assert [quiz["title"] for quiz in assessments.json()["data"]] == ["Check your understanding"]
+    assert [quiz["title"] for quiz in assessments.json()["data"]["items"]] == ["Check your understanding"]
 
     # Registration codes reach the user through the log in embedded mode.
     registered = requests.post(

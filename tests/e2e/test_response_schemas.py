@@ -160,7 +160,7 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     one = f"{learners_path}/{roster['items'][0]['user_id']}"
     call("GET", "/training/courses/<course_id>/learners/<user_id>", one, token=instructor)
     assessments = call("GET", "/training/courses/<course_id>/assessments", f"{course_path}/assessments", token=learner)
-    assessment_path = f"/training/assessments/{assessments[0]['id']}"
+    assessment_path = f"/training/assessments/{assessments['items'][0]['id']}"
     call("GET", "/training/assessments/<assessment_id>", assessment_path, token=instructor)
     attempt = call("POST", "/training/assessments/<assessment_id>/start", f"{assessment_path}/start", token=learner)
     answers = [
@@ -173,8 +173,8 @@ def test_real_answers_fit_the_documented_schemas(api, demo_platform):
     call("GET", "/training/courses/<course_id>/progress", f"{course_path}/progress", token=learner)
     call("GET", "/training/enrollments/me", token=learner)
     certificates = call("GET", "/training/certificates/me", token=learner)
-    assert certificates, "the demo course, completed, gives a certificate"
-    certificate_path = f"/training/certificates/{certificates[0]['id']}"
+    assert certificates["items"], "the demo course, completed, gives a certificate"
+    certificate_path = f"/training/certificates/{certificates['items'][0]['id']}"
     call("GET", "/training/certificates/<certificate_id>", certificate_path, token=learner)
     call("GET", "/training/certificates/<certificate_id>/verify", f"{certificate_path}/verify")
     call("GET", "/training/attendance/today", token=learner)

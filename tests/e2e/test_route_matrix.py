@@ -141,6 +141,9 @@ GET /training/certificates/me
 GET /training/certificates/<certificate_id>
 GET /training/certificates/<certificate_id>/verify
 GET /training/certificates/<certificate_id>/pdf
+POST /training/certificates/<certificate_id>/revoke
+POST /training/certificates/<certificate_id>/reissue
+GET /verify/<certificate_id>
 GET /training/analytics
 GET /training/courses/popular
 POST /training/media/upload

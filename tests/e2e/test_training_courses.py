@@ -1,6 +1,8 @@
 """Courses over HTTP: who may do what, search and pagination, modules and lessons, watch-time rules,
 attendance for admins, one certificate under concurrent completion, and MongoDB operators refused."""
 
+from datetime import date, timedelta
+
 import eventlet
 import pytest
 
@@ -111,13 +113,13 @@ def test_course_permissions_search_and_structure_edits(api, people):
     assert_error(api.put(f"/training/courses/{course_id}", token=other, json={"title": "X"}), 403, "FORBIDDEN")
 
     # Learners: the published course, its preview lesson's content, not the rest.
-    lessons = data_of(api.get(f"/training/courses/{course_id}/lessons", token=learner))
+    lessons = data_of(api.get(f"/training/courses/{course_id}/lessons", token=learner))["items"]
     by_title = {lesson["title"]: lesson for lesson in lessons}
     assert by_title["A2"]["content"] == "Open to all" and "media_url" not in by_title["C"]
     anonymous = data_of(api.get(f"/training/courses/{course_id}"))
     assert anonymous["enrolled"] is False and anonymous["lesson_count"] == 2
     data_of(api.post(f"/training/courses/{course_id}/enroll", token=learner), 201)
-    lessons = data_of(api.get(f"/training/courses/{course_id}/lessons", token=learner))
+    lessons = data_of(api.get(f"/training/courses/{course_id}/lessons", token=learner))["items"]
     assert {lesson["title"]: lesson for lesson in lessons}["C"]["media_url"] == "https://cdn.example/c.mp4"
 
     # Search, filters and pagination.
@@ -195,7 +197,7 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
             return client.post("/training/progress", token=learner, json=second).status_code
 
     assert sorted(pool.imap(send, range(6))) == [200] + [400] * 5
-    progress = data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))
+    progress = data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))["items"]
     assert progress[0]["watch_seconds"] == 900 and progress[0]["watch_time"] == "00:15:00"
 
     # Attendance: the learner's own, and admins' views by user and by date; the threshold is a runtime setting.
@@ -203,10 +205,24 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
     assert today["status"] == "absent" and today["total_time"] == "00:15:00"
     admin = people["admin"]
     data_of(api.put("/admin/settings/training.attendance_min_seconds", token=admin, json={"value": 900}))
-    assert data_of(api.get("/training/attendance/me", token=learner))[0]["status"] == "present"
-    by_user = data_of(api.get(f"/training/attendance/user/{people['learner_id']}", token=admin))
+    assert data_of(api.get("/training/attendance/me", token=learner))["items"][0]["status"] == "present"
+    # Every day of the range is listed, newest first; days without watch time are absent.
+    since = (date.fromisoformat(today["date"]) - timedelta(days=2)).isoformat()
+    days = data_of(api.get("/training/attendance/me", token=learner, params={"since": since}))
+    assert days["total"] == 3 and [row["status"] for row in days["items"]] == ["present", "absent", "absent"]
+    assert days["items"][2] == {
+        "date": since,
+        "user_id": people["learner_id"],
+        "status": "absent",
+        "total_seconds": 0,
+        "total_time": "00:00:00",
+        "required_time": "00:15:00",
+    }
+    for bad in ({"since": "2020-01-01"}, {"since": today["date"], "until": since}, {"until": "2026-02-30"}):
+        assert_error(api.get("/training/attendance/me", token=learner, params=bad), 400, "VALIDATION_ERROR")
+    by_user = data_of(api.get(f"/training/attendance/user/{people['learner_id']}", token=admin))["items"]
     assert by_user[0]["total_time"] == "00:15:00" and by_user[0]["status"] == "present"
-    by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))
+    by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))["items"]
     assert by_date == [dict(by_user[0], date=today["date"])]
     assert_error(api.get(f"/training/attendance/date/{today['date']}", token=learner), 403, "FORBIDDEN")
     assert_error(api.get("/training/attendance/date/2026-13-40", token=admin), 400, "VALIDATION_ERROR")
@@ -224,8 +240,9 @@ def test_watch_time_refuses_bad_sequences_and_admins_read_attendance(api, people
         )
     )
     assert theirs["watch_seconds"] == 60 and theirs["sessions"] == 1
-    assert data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))[0]["watch_seconds"] == 900
-    by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))
+    progress = data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))["items"]
+    assert progress[0]["watch_seconds"] == 900
+    by_date = data_of(api.get(f"/training/attendance/date/{today['date']}", token=admin))["items"]
     assert {row["user_id"]: row["total_time"] for row in by_date} == {
         people["learner_id"]: "00:15:00",
         second_profile["id"]: "00:01:00",
@@ -254,7 +271,7 @@ def test_completing_concurrently_issues_one_certificate(api, people, event_tap):
 
     responses = list(pool.imap(complete, range(8)))
     assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
-    assert len(data_of(api.get("/training/certificates/me", token=learner))) == 1
+    assert data_of(api.get("/training/certificates/me", token=learner))["total"] == 1
     tap.wait_for(events.CERTIFICATE_ISSUED, course_id=course["id"])
     eventlet.sleep(0.5)
     later = []
@@ -354,7 +371,7 @@ def test_filters_content_visibility_requirements_certificates_and_analytics_scop
 
     # Lesson content: the instructor, admins and enrolled learners; preview lessons everyone.
     def contents(token):
-        lessons = data_of(api.get(f"/training/courses/{data_course['id']}/lessons", token=token))
+        lessons = data_of(api.get(f"/training/courses/{data_course['id']}/lessons", token=token))["items"]
         return {lesson["title"]: lesson.get("content") for lesson in lessons}
 
     everything = {"Core": "core text", "Extra": "extra text", "Teaser": "teaser text"}
@@ -391,7 +408,7 @@ def test_filters_content_visibility_requirements_certificates_and_analytics_scop
     ]
 
     # The certificate: its holder and admins read it; nobody else, not even the course's instructor.
-    certificate = data_of(api.get("/training/certificates/me", token=learner))[0]
+    certificate = data_of(api.get("/training/certificates/me", token=learner))["items"][0]
     path = f"/training/certificates/{certificate['id']}"
     assert data_of(api.get(path, token=learner))["id"] == certificate["id"]
     assert data_of(api.get(path, token=admin))["holder_name"] == "Lee Learner"

@@ -125,7 +125,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     welcome = course["modules"][0]["lessons"][0]
 
     # Before enrolling: the preview lesson shows, the video's content does not; GET never shows answers.
-    outside = data_of(api.get(f"/training/courses/{course['id']}/lessons", token=learner))
+    outside = data_of(api.get(f"/training/courses/{course['id']}/lessons", token=learner))["items"]
     assert outside[0]["content"] == "Hello" and outside[1]["content_locked"] and "youtube_id" not in outside[1]
     public_quiz = data_of(api.get(f"/training/assessments/{assessment['id']}", token=learner))
     assert "correct_option_ids" not in str(public_quiz) and "accepted_answers" not in str(public_quiz)
@@ -161,7 +161,8 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert second["watch_time"] == "00:30:30" and second["sessions"] == 2
     today = data_of(api.get("/training/attendance/today", token=learner))
     assert today["status"] == "present" and today["total_time"] == "00:30:30"
-    assert data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))[0]["watch_time"] == "00:30:30"
+    progress = data_of(api.get(f"/training/progress/video/{video['id']}", token=learner))["items"]
+    assert progress[0]["watch_time"] == "00:30:30"
     assert tap.wait_for(events.VIDEO_PROGRESS, course_id=course["id"], watch_seconds=1830)
 
     # Complete the lessons: 50%, then 100% but not completed while the assessment is not passed.
@@ -200,7 +201,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert failed["passed"] is False and failed["score"] == 0.0 and failed["attempts_left"] == 2
     assert failed["answers_shown"] is False and "correct_answer" not in failed["feedback"][0]
     assert tap.wait_for(events.ASSESSMENT_SUBMITTED, course_id=course["id"], passed=False)
-    assert data_of(api.get("/training/certificates/me", token=learner)) == []
+    assert data_of(api.get("/training/certificates/me", token=learner))["items"] == []
 
     attempt = data_of(api.post(f"/training/assessments/{assessment['id']}/start", token=learner))
     assert attempt["number"] == 2
@@ -219,7 +220,7 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
     assert issued["user_id"] == learner_profile["id"]
 
     # The certificate: mine, downloadable as PDF, and verifiable by anyone.
-    mine = data_of(api.get("/training/certificates/me", token=learner))
+    mine = data_of(api.get("/training/certificates/me", token=learner))["items"]
     assert len(mine) == 1 and mine[0]["holder_name"] == "Lee Learner" and mine[0]["valid"] is True
     certificate_id = mine[0]["id"]
     assert certificate_id == issued["metadata"]["certificate_id"]
@@ -234,6 +235,12 @@ def test_instructor_builds_learner_completes_and_anyone_verifies_the_certificate
             "course_title": "Practical Python",
             "issued_at": mine[0]["issued_at"],
             "valid": True,
+            "genuine": True,
+            "status": "active",
+            "revoked_at": None,
+            "revocation_reason": None,
+            "replaced_by": None,
+            "replaces": None,
         }
         assert_error(anonymous.get(f"/training/certificates/{certificate_id}"), 401, "UNAUTHORIZED")
         # Someone with write access to the database changes the holder's name: verification says so.

@@ -61,6 +61,8 @@ class Example:
     headers: dict = None
 
 
+PAGE = {"page": "1", "page_size": "5"}
+DAYS = {"since": "2026-01-01", "until": "2026-01-31"}
 LESSON = {
     "title": "Clip",
     "type": "video",
@@ -129,6 +131,18 @@ class World:
         stored = api.put(uploaded["upload"]["url"], data=PDF, headers=uploaded["upload"]["headers"])
         assert stored.status_code == 200, stored.text
         self.uploaded_id = uploaded["media"]["id"]
+        self.admin, self.learner_id = users["admin"], users["learner_id"]
+        self.certificate_id = self.certified()
+
+    def certified(self):
+        """The learner's certificate of a one-lesson course (revoked, then reissued, by the examples)."""
+        body = {"title": "Certified", "modules": [{"title": "Only", "lessons": [{"title": "Hi", "content": "Hi"}]}]}
+        course = data_of(self.api.post("/training/courses", token=self.instructor, json=body), 201)
+        data_of(self.api.post(f"/training/courses/{course['id']}/publish", token=self.instructor))
+        data_of(self.api.post(f"/training/courses/{course['id']}/enroll", token=self.learner), 201)
+        lesson_id = course["modules"][0]["lessons"][0]["id"]
+        data_of(self.api.post(f"/training/lessons/{lesson_id}/complete", token=self.learner))
+        return data_of(self.api.get("/training/certificates/me", token=self.learner))["items"][0]["id"]
 
     def upload_request(self):
         body = {"filename": "notes.pdf", "content_type": "application/pdf", "size": len(PDF)}
@@ -241,6 +255,24 @@ def examples(w):
             )
         ],
         ("GET", "/training/enrollments/me"): lambda: [Example(learner, query={"page": "1", "page_size": "5"})],
+        ("GET", "/training/courses/<course_id>/lessons"): lambda: [Example(learner, course, query=PAGE)],
+        ("GET", "/training/videos/course/<course_id>"): lambda: [Example(learner, course, query=PAGE)],
+        ("GET", "/training/courses/<course_id>/assessments"): lambda: [Example(learner, course, query=PAGE)],
+        ("GET", "/training/progress/video/<video_id>"): lambda: [
+            Example(learner, {"video_id": w.video_id}, query=PAGE)
+        ],
+        ("GET", "/training/certificates/me"): lambda: [Example(learner, query=PAGE)],
+        ("GET", "/training/attendance/me"): lambda: [Example(learner, query=dict(PAGE, **DAYS))],
+        ("GET", "/training/attendance/user/<user_id>"): lambda: [
+            Example(w.admin, {"user_id": w.learner_id}, query=dict(PAGE, **DAYS))
+        ],
+        ("GET", "/training/attendance/date/<date>"): lambda: [Example(w.admin, {"date": "2026-01-31"}, query=PAGE)],
+        ("POST", "/training/certificates/<certificate_id>/revoke"): lambda: [
+            Example(instructor, {"certificate_id": w.certificate_id}, body={"reason": "Granted by mistake"})
+        ],
+        ("POST", "/training/certificates/<certificate_id>/reissue"): lambda: [
+            Example(instructor, {"certificate_id": w.certificate_id}, body={"reason": "Appeal upheld"})
+        ],
         ("GET", "/training/analytics"): lambda: [Example(instructor, query={"days": "30", "course_id": w.course_id})],
         ("GET", "/training/courses/popular"): lambda: [Example(learner, query={"days": "30", "limit": "5"})],
         ("GET", "/training/courses/<course_id>/learners"): lambda: [
@@ -368,7 +400,7 @@ def test_every_training_route_refuses_mongodb_operators_in_its_body_and_query(ap
     # Nothing refused changed anything: one course made by the valid example (plus the world's and the
     # import's), and the attempt was submitted once, by the valid example.
     courses = data_of(api.get("/training/courses", token=world.instructor, params={"page_size": 100}))
-    assert sorted(item["title"] for item in courses["items"]) == ["Imported", "New", "T"]
+    assert sorted(item["title"] for item in courses["items"]) == ["Certified", "Imported", "New", "T"]
     result = data_of(api.get(f"/training/assessments/{world.attempted['id']}/result", token=world.learner))
     assert [attempt["status"] for attempt in result["attempts"]] == ["submitted"]
     assert result["attempts"][0]["points"] == 1.0

@@ -58,8 +58,15 @@ def test_playlist_import_pages_reads_durations_and_creates_a_draft_course(api, p
     assert sum(1 for resource, _ in youtube_api.requests if resource == "videos") == 3
 
     # GET /training/videos/course/{id}: the course's videos with their video_link and an HH:MM:SS duration.
-    listed = data_of(api.get(f"/training/videos/course/{course['id']}", token=instructor))
-    assert len(listed) == 119 and listed[1]["duration"] == "01:01:05"
+    # Paginated like every list: 119 videos are a page of 100 and a page of 19.
+    first = data_of(api.get(f"/training/videos/course/{course['id']}", token=instructor, params={"page_size": 100}))
+    assert first["total"] == 119 and len(first["items"]) == 100
+    second = data_of(
+        api.get(f"/training/videos/course/{course['id']}", token=instructor, params={"page_size": 100, "page": 2})
+    )
+    assert len(second["items"]) == 19 and second["items"][-1]["order"] == 119
+    listed = first["items"]
+    assert listed[1]["duration"] == "01:01:05"
     assert listed[0]["video_link"] == "https://www.youtube.com/watch?v=vid00000xx"
     # A draft is not visible to learners.
     assert_error(api.get(f"/training/videos/course/{course['id']}", token=learner), 404, "NOT_FOUND")

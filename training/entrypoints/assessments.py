@@ -1,6 +1,7 @@
 """Entrypoints of assessments: authoring (the course's instructors), attempts and results (its learners)."""
 
 from common.contracts import accepts
+from common.pagination import page_of_list
 from common.rpc import rpc
 from training import assessments, contracts, courses
 
@@ -14,9 +15,11 @@ class AssessmentEntrypoints:
         return assessments.view(created, with_answers=True)
 
     @rpc
-    def list_assessments(self, course_id):
+    @accepts(contracts.ListPage)
+    def list_assessments(self, course_id, page, page_size):
         course = courses.visible(self.store.session, self.caller, course_id)
-        return [assessments.view(row) for row in self.store.assessments.of_course(course["_id"])]
+        rows = [assessments.view(row) for row in self.store.assessments.of_course(course["_id"])]
+        return page_of_list(rows, page, page_size)
 
     @rpc
     def get_assessment(self, assessment_id):

@@ -1,7 +1,7 @@
 """Entrypoints of courses, their modules and lessons, YouTube imports and course analytics."""
 
 from common.contracts import accepts
-from common.pagination import offset_of, page_of
+from common.pagination import offset_of, page_of, page_of_list
 from common.roles import ADMIN, INSTRUCTOR
 from common.rpc import rpc
 from training import analytics, authoring, contracts, courses, learners, lesson_media, youtube
@@ -52,14 +52,16 @@ class CourseEntrypoints:
         return courses.course_view(authoring.unpublish(self.store.session, self.caller, course_id), show_content=True)
 
     @rpc
-    def list_lessons(self, course_id):
-        lessons = courses.lessons_of(self.store.session, self.caller, course_id)
-        return lesson_media.with_links(lessons, self.store.media, self.media_storage)
+    @accepts(contracts.ListPage)
+    def list_lessons(self, course_id, page, page_size):
+        lessons = page_of_list(courses.lessons_of(self.store.session, self.caller, course_id), page, page_size)
+        return {**lessons, "items": lesson_media.with_links(lessons["items"], self.store.media, self.media_storage)}
 
     @rpc
-    def course_videos(self, course_id):
-        videos = courses.videos_of(self.store.session, self.caller, course_id)
-        return lesson_media.with_links(videos, self.store.media, self.media_storage)
+    @accepts(contracts.ListPage)
+    def course_videos(self, course_id, page, page_size):
+        videos = page_of_list(courses.videos_of(self.store.session, self.caller, course_id), page, page_size)
+        return {**videos, "items": lesson_media.with_links(videos["items"], self.store.media, self.media_storage)}
 
     # -- modules and lessons: each answers the course as its reader sees it
 

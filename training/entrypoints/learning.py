@@ -3,7 +3,7 @@
 from common.clock import utcnow
 from common.contracts import accepts
 from common.ids import parse_uuid
-from common.pagination import offset_of, page_of
+from common.pagination import offset_of, page_of, page_of_list
 from common.roles import ADMIN
 from common.rpc import rpc
 from training import attendance, certificates, contracts, enrollments, videos, watchtime
@@ -56,12 +56,20 @@ class LearningEntrypoints:
         return result
 
     @rpc
-    def video_progress(self, video_id):
-        return videos.watched(self.store.session, self.caller.require_user(), video_id)
+    @accepts(contracts.ListPage)
+    def video_progress(self, video_id, page, page_size):
+        rows = videos.watched(self.store.session, self.caller.require_user(), video_id)
+        return page_of_list(rows, page, page_size)
+
+    def _attendance_between(self, user_id, since, until, page, page_size):
+        days = attendance.days_between(since, until, utcnow().date())
+        rows = attendance.of_user_between(self.store.session, user_id, days, self._attendance_minimum())
+        return page_of_list(rows, page, page_size)
 
     @rpc
-    def my_attendance(self):
-        return attendance.of_user(self.store.session, self.caller.require_user(), self._attendance_minimum())
+    @accepts(contracts.AttendanceRange)
+    def my_attendance(self, page, page_size, since=None, until=None):
+        return self._attendance_between(self.caller.require_user(), since, until, page, page_size)
 
     @rpc
     def attendance_today(self):
@@ -69,21 +77,27 @@ class LearningEntrypoints:
         return attendance.of_user_on(self.store.session, self.caller.require_user(), today, self._attendance_minimum())
 
     @rpc
-    def user_attendance(self, user_id):
+    @accepts(contracts.AttendanceRange)
+    def user_attendance(self, user_id, page, page_size, since=None, until=None):
         self.caller.require_role(ADMIN)
-        return attendance.of_user(self.store.session, str(parse_uuid(user_id)), self._attendance_minimum())
+        return self._attendance_between(str(parse_uuid(user_id)), since, until, page, page_size)
 
     @rpc
-    def attendance_on(self, date):
+    @accepts(contracts.ListPage)
+    def attendance_on(self, date, page, page_size):
         self.caller.require_role(ADMIN)
-        return attendance.on_day(self.store.session, attendance.parse_day(date), self._attendance_minimum())
+        rows = attendance.on_day(self.store.session, attendance.parse_day(date), self._attendance_minimum())
+        return page_of_list(rows, page, page_size)
 
     # -- certificates
 
     @rpc
-    def my_certificates(self):
-        mine = certificates.mine(self.store.session, self.caller.require_user())
-        return [certificates.view(row, self.certificate_key) for row in mine]
+    @accepts(contracts.ListPage)
+    def my_certificates(self, page, page_size):
+        rows, total = self.store.certificates.page_of_user(
+            self.caller.require_user(), offset_of(page, page_size), page_size
+        )
+        return page_of([certificates.view(row, self.certificate_key) for row in rows], total, page, page_size)
 
     @rpc
     def get_certificate(self, certificate_id):
@@ -99,5 +113,28 @@ class LearningEntrypoints:
     def certificate_pdf(self, certificate_id):
         certificate = certificates.find(self.store.session, certificate_id)
         self.caller.require_self_or_admin(certificate["user_id"])
-        base = str((self.config.get("TRAINING") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
-        return certificates.pdf(certificate, f"{base}/training/certificates/{certificate['_id']}/verify")
+        return certificates.pdf(certificate, certificates.verify_link(self.config, certificate["_id"]))
+
+    # -- certificates: revocation and reissue (admin or the course's instructor)
+
+    @rpc
+    @accepts(contracts.CertificateRevocation)
+    def revoke_certificate(self, certificate_id, reason):
+        revoked = certificates.revoke(self.store.session, self.events, self.caller, certificate_id, reason)
+        return certificates.view(revoked, self.certificate_key)
+
+    @rpc
+    @accepts(contracts.CertificateReissue)
+    def reissue_certificate(self, certificate_id, reason=None):
+        old = certificates.find(self.store.session, certificate_id)
+        certificates.require_manager(self.caller, old)
+        try:
+            # The holder's current name: a reissue is how a corrected name reaches the certificate.
+            account = self.users.get_account(old["user_id"]) or {}
+        except Exception:
+            account = {}
+        holder = account.get("name") or old["holder_name"]
+        reissued = certificates.reissue(
+            self.store.session, self.events, self.caller, certificate_id, reason, holder, self.certificate_key
+        )
+        return certificates.view(reissued, self.certificate_key)

@@ -92,3 +92,14 @@ def test_attendance_sums_every_video_of_the_day(db):
     assert attendance.of_user(db, "u2", 60)[0]["status"] == "present"
     with pytest.raises(ValidationError):
         attendance.parse_day("2026-02-30")
+
+
+def test_attendance_ranges_default_to_30_days_and_are_bounded():
+    today = datetime(2026, 3, 31).date()
+    days = attendance.days_between(None, None, today)
+    assert len(days) == 30 and days[0] == "2026-03-31" and days[-1] == "2026-03-02"
+    assert attendance.days_between("2026-02-27", "2026-03-01", today) == ["2026-03-01", "2026-02-28", "2026-02-27"]
+    assert len(attendance.days_between("2025-03-31", None, today)) == attendance.MAX_DAYS
+    for since, until in (("2025-03-30", None), ("2026-03-02", "2026-03-01")):
+        with pytest.raises(ValidationError):
+            attendance.days_between(since, until, today)
