@@ -75,6 +75,8 @@ class EngagementService(EventConsumer, service_base.PlatformService):
     on_assessment_submitted = consume(catalogue.ASSESSMENT_SUBMITTED)
     on_assessment_passed = consume(catalogue.ASSESSMENT_PASSED)
     on_certificate_issued = consume(catalogue.CERTIFICATE_ISSUED)
+    on_certificate_revoked = consume(catalogue.CERTIFICATE_REVOKED)
+    on_certificate_reissued = consume(catalogue.CERTIFICATE_REISSUED)
     on_session_booked = consume(catalogue.SESSION_BOOKED)
     on_session_cancelled = consume(catalogue.SESSION_CANCELLED)
     on_session_rescheduled = consume(catalogue.SESSION_RESCHEDULED)

@@ -68,6 +68,8 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
     on_assessment_submitted = consume(catalogue.ASSESSMENT_SUBMITTED, BacklogEventHandler)
     on_assessment_passed = consume(catalogue.ASSESSMENT_PASSED, BacklogEventHandler)
     on_certificate_issued = consume(catalogue.CERTIFICATE_ISSUED, BacklogEventHandler)
+    on_certificate_revoked = consume(catalogue.CERTIFICATE_REVOKED, BacklogEventHandler)
+    on_certificate_reissued = consume(catalogue.CERTIFICATE_REISSUED, BacklogEventHandler)
     on_session_booked = consume(catalogue.SESSION_BOOKED, BacklogEventHandler)
     on_session_cancelled = consume(catalogue.SESSION_CANCELLED, BacklogEventHandler)
     on_session_rescheduled = consume(catalogue.SESSION_RESCHEDULED, BacklogEventHandler)

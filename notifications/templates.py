@@ -68,6 +68,14 @@ TEMPLATES = {
     e.CERTIFICATE_ISSUED: Template(
         LEARNING, "Your certificate is ready", "Your certificate for {course_title} is ready to download."
     ),
+    e.CERTIFICATE_REVOKED: Template(
+        LEARNING,
+        "Your certificate was revoked",
+        "Your certificate for {course_title} was revoked: {reason}. Verification now says it is revoked.",
+    ),
+    e.CERTIFICATE_REISSUED: Template(
+        LEARNING, "Your certificate was reissued", "A new certificate for {course_title} replaces your earlier one."
+    ),
     e.SESSION_BOOKED: Template(COACHING, "Coaching session booked", "A coaching session is booked for {starts_at}."),
     e.SESSION_CANCELLED: Template(
         COACHING, "Coaching session cancelled", "The coaching session of {starts_at} is cancelled."

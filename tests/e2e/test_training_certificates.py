@@ -1,4 +1,4 @@
-"""Issue 15's certificates over HTTP: revoke, verify says so, reissue, a PDF for any name."""
+"""Certificates over HTTP: revoke, verify says so, reissue, a PDF for any name."""
 
 import io
 
@@ -7,6 +7,7 @@ from pypdf import PdfReader
 
 from common import events
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
+from tests.e2e.test_notifications import wait_until
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
 
@@ -108,6 +109,16 @@ def test_admin_revokes_verify_says_revoked_and_a_reissue_replaces_it(api, platfo
     )
     mine = data_of(api.get("/training/certificates/me", token=people["learner_token"]))
     assert {row["id"]: row["status"] for row in mine["items"]} == {certificate_id: "replaced", reissued["id"]: "active"}
+
+    # The holder is told of both, in the app (and by email, per their preferences).
+    def told():
+        inbox = data_of(api.get("/notifications", token=people["learner_token"], params={"page_size": 100}))
+        kinds = {item["event_type"]: item for item in inbox["items"]}
+        return kinds if {events.CERTIFICATE_REVOKED, events.CERTIFICATE_REISSUED} <= set(kinds) else None
+
+    kinds = wait_until(told)
+    assert "Plagiarism" in kinds[events.CERTIFICATE_REVOKED]["text"]
+    assert kinds[events.CERTIFICATE_REISSUED]["subject"] == "Your certificate was reissued"
 
 
 def test_the_pdf_prints_any_name_and_the_public_verify_link(api, platform):
