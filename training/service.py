@@ -18,10 +18,10 @@ from common.timers import ConfiguredTimer
 from training import completion, keys, youtube
 from training.contracts import PUBLISHED
 from training.enrollments import COMPLETED
-from training.entrypoints.assessments import AssessmentEntrypoints
-from training.entrypoints.courses import CourseEntrypoints
-from training.entrypoints.learning import LearningEntrypoints
-from training.entrypoints.media import MediaEntrypoints
+
+# The entrypoint classes are reached through their modules, never imported by name: `nameko run training.service`
+# takes every class of this module that has entrypoints for a service of its own.
+from training.entrypoints import assessments, courses, learning, media
 from training.media_storage import MediaStorage
 from training.store import REPOSITORIES, ensure_indexes
 
@@ -37,10 +37,10 @@ SETTINGS = {
 
 
 class TrainingService(
-    CourseEntrypoints,
-    LearningEntrypoints,
-    AssessmentEntrypoints,
-    MediaEntrypoints,
+    courses.CourseEntrypoints,
+    learning.LearningEntrypoints,
+    assessments.AssessmentEntrypoints,
+    media.MediaEntrypoints,
     service_base.PlatformService,
 ):
     name = "training"
