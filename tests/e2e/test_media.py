@@ -242,7 +242,7 @@ def test_a_lesson_keeps_the_media_id_and_each_read_mints_a_fresh_link(api, peopl
     assert read["media_url_expires_at"].endswith("Z")
     downloaded = api.get(read["media_url"])
     assert downloaded.status_code == 200 and downloaded.content == PDF
-    listed = api.get(f"/training/courses/{course['id']}/lessons", token=learner).json()["data"][0]
+    listed = api.get(f"/training/courses/{course['id']}/lessons", token=learner).json()["data"]["items"][0]
     assert listed["media_url"].startswith(f"/training/media/{item['id']}/content?token=")
-    video = api.get(f"/training/videos/course/{course['id']}", token=learner).json()["data"][0]
+    video = api.get(f"/training/videos/course/{course['id']}", token=learner).json()["data"]["items"][0]
     assert video["video_link"].startswith(f"/training/media/{item['id']}/content?token=")
