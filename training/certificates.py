@@ -51,8 +51,11 @@ def _now():
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def issue(db, user_id, course, holder_name, key, reissue=None):
-    """(certificate, created): a second issue for the same learner, course and reissue number returns the first."""
+def issue(db, user_id, course, holder_name, key, reissue=None, replaces=None, reason=None):
+    """(certificate, created): a second issue for the same learner, course and reissue number returns the first.
+
+    A reissue names the certificate it ``replaces`` in the same write, so no crash can leave a new certificate
+    that does not say what it replaced."""
     certificate = {
         "_id": new_id(),
         "user_id": user_id,
@@ -66,6 +69,8 @@ def issue(db, user_id, course, holder_name, key, reissue=None):
         # The unique index (user_id, course_id, reissue) lets one reissue per number win a race.
         certificate["reissue"] = reissue
     certificate["signature"] = signature(certificate, key)
+    if replaces is not None:
+        certificate.update(replaces=replaces, reissue_reason=reason)
     try:
         db[CERTIFICATES].insert_one(certificate)
     except DuplicateKeyError:
@@ -77,7 +82,26 @@ def find(db, certificate_id):
     certificate = db[CERTIFICATES].find_one({"_id": str(certificate_id)})
     if certificate is None:
         raise NotFound("No such certificate")
-    return certificate
+    return with_replacements(db, [certificate])[0]
+
+
+def with_replacements(db, found):
+    """``found`` with ``replaced_by`` filled in from the certificates that replace them.
+
+    The replacement names its predecessor in its own insert; the predecessor's ``replaced_by`` is a second
+    write, which a crash can miss. Reading the link from the replacement keeps the status right meanwhile."""
+    unlinked = [certificate["_id"] for certificate in found if not certificate.get("replaced_by")]
+    if not unlinked:
+        return found
+    replacements = {
+        row["replaces"]: row
+        for row in db[CERTIFICATES].find({"replaces": {"$in": unlinked}}, {"replaces": 1, "issued_at": 1})
+    }
+    for certificate in found:
+        newer = replacements.get(certificate["_id"])
+        if newer is not None and not certificate.get("replaced_by"):
+            certificate.update(replaced_by=newer["_id"], replaced_at=newer["issued_at"])
+    return found
 
 
 def status_of(certificate):
@@ -190,6 +214,8 @@ def require_manager(caller, certificate):
 def revoke(db, announce, caller, certificate_id, reason):
     certificate = find(db, certificate_id)
     require_manager(caller, certificate)
+    if certificate.get("replaced_by"):
+        raise Conflict("This certificate was replaced", {"replaced_by": [certificate["replaced_by"]]})
     now = _now()
     # One conditional write: of two concurrent revocations one wins, the other gets 409.
     changed = db[CERTIFICATES].find_one_and_update(
@@ -214,30 +240,34 @@ def revoke(db, announce, caller, certificate_id, reason):
 
 
 def reissue(db, announce, caller, certificate_id, reason, holder_name, key):
-    """A new certificate for the same learner and course; the old one then says which one replaced it."""
-    old = find(db, certificate_id)
+    """A new certificate for the same learner and course; the old one then says which one replaced it.
+
+    Each step may be repeated: a request that died after the insert is finished by the next attempt (which
+    links the old one and saves the event under the same id, so consumers see it once) and answers 409."""
+    old = db[CERTIFICATES].find_one({"_id": str(certificate_id)})  # as stored: a missing link is repaired below
+    if old is None:
+        raise NotFound("No such certificate")
     require_manager(caller, old)
     if old.get("replaced_by"):
         raise Conflict("This certificate was already replaced", {"replaced_by": [old["replaced_by"]]})
     course = {"_id": old["course_id"], "title": old["course_title"], "instructor_id": old.get("instructor_id")}
-    new, created = issue(
-        db, old["user_id"], course, holder_name or old["holder_name"], key, (old.get("reissue") or 0) + 1
-    )
-    if not created:
-        raise Conflict("This certificate is being replaced by another request")
-    db[CERTIFICATES].update_one({"_id": new["_id"]}, {"$set": {"replaces": old["_id"], "reissue_reason": reason}})
+    number = (old.get("reissue") or 0) + 1
+    new, created = issue(db, old["user_id"], course, holder_name or old["holder_name"], key, number, old["_id"], reason)
     db[CERTIFICATES].update_one(
-        {"_id": old["_id"]}, {"$set": {"replaced_by": new["_id"], "replaced_at": new["issued_at"]}}
+        {"_id": old["_id"], "replaced_by": None}, {"$set": {"replaced_by": new["_id"], "replaced_at": new["issued_at"]}}
     )
     announce(
         events.CERTIFICATE_REISSUED,
         user_id=old["user_id"],
         course_id=old["course_id"],
+        envelope_id=f"certificate-reissued-{new['_id']}",
         certificate_id=new["_id"],
         replaces=old["_id"],
         course_title=old["course_title"],
         holder_name=new["holder_name"],
-        reason=reason,
+        reason=new.get("reissue_reason"),
         reissued_by=caller.user_id,
     )
+    if not created:
+        raise Conflict("This certificate was already replaced", {"replaced_by": [new["_id"]]})
     return find(db, new["_id"])

@@ -49,6 +49,8 @@ def ensure_indexes(db):
         [("user_id", pymongo.ASCENDING), ("course_id", pymongo.ASCENDING), ("reissue", pymongo.ASCENDING)],
         unique=True,
     )
+    # A reissued certificate names the one it replaces (read back by training/certificates.with_replacements).
+    db[CERTIFICATES].create_index("replaces", sparse=True)
 
 
 class Repository:

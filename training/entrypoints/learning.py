@@ -97,6 +97,7 @@ class LearningEntrypoints:
         rows, total = self.store.certificates.page_of_user(
             self.caller.require_user(), offset_of(page, page_size), page_size
         )
+        rows = certificates.with_replacements(self.store.session, list(rows))
         return page_of([certificates.view(row, self.certificate_key) for row in rows], total, page, page_size)
 
     @rpc

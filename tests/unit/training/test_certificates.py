@@ -52,3 +52,38 @@ def test_pdf(db):
     document = certificates.pdf(certificate, "/training/certificates/x/verify")
     assert document["content_type"] == "application/pdf" and document["filename"].endswith(".pdf")
     assert base64.b64decode(document["body_base64"]).startswith(b"%PDF")
+
+
+class Caller:
+    user_id = "admin-1"
+    is_admin = True
+
+    def require_user(self):
+        return self.user_id
+
+
+def test_a_reissue_cut_short_after_its_insert_still_reads_replaced_and_is_finished_by_a_retry(db):
+    """The crash window: the new certificate is saved, the old one's link and the event are not."""
+    old, _ = certificates.issue(db, "u1", COURSE, "Lee Learner", KEY)
+    interrupted, _ = certificates.issue(db, "u1", COURSE, "Lee Learner", KEY, 1, old["_id"], "typo")
+    assert certificates.find(db, old["_id"])["replaced_by"] == interrupted["_id"]
+    assert certificates.verification(certificates.find(db, old["_id"]), KEY)["status"] == certificates.REPLACED
+    with pytest.raises(certificates.Conflict):  # revoking it now would revoke a replaced certificate
+        certificates.revoke(db, lambda *a, **k: None, Caller(), old["_id"], "why")
+
+    saved = []
+    with pytest.raises(certificates.Conflict):  # the retry finishes the work and says it was done
+        certificates.reissue(db, lambda *a, **k: saved.append(k), Caller(), old["_id"], "typo", None, KEY)
+    assert db[CERTIFICATES].find_one({"_id": old["_id"]})["replaced_by"] == interrupted["_id"]
+    assert saved[0]["envelope_id"] == f"certificate-reissued-{interrupted['_id']}"
+    assert saved[0]["certificate_id"] == interrupted["_id"] and saved[0]["reason"] == "typo"
+    assert db[CERTIFICATES].count_documents({}) == 2
+
+
+def test_a_reissue_saves_its_event_under_an_id_a_repeat_would_reuse(db):
+    old, _ = certificates.issue(db, "u1", COURSE, "Lee Learner", KEY)
+    saved = []
+    new = certificates.reissue(db, lambda *a, **k: saved.append(k), Caller(), old["_id"], "name", "Łukasz", KEY)
+    assert new["replaces"] == old["_id"] and new["holder_name"] == "Łukasz"
+    assert saved[0]["envelope_id"] == f"certificate-reissued-{new['_id']}"
+    assert certificates.find(db, old["_id"])["replaced_by"] == new["_id"]
