@@ -29,6 +29,11 @@ def observed(request, serve):
         response = serve(request)
     finally:
         HTTP_IN_FLIGHT.dec()
+    return recorded(request, response, started)
+
+
+def recorded(request, response, started):
+    """Count, time and log an answered request (``started``: its ``time.perf_counter()``)."""
     seconds = time.perf_counter() - started
     route = request.environ.get(ROUTE_KEY, UNMATCHED)
     HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()

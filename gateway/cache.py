@@ -168,6 +168,24 @@ class ReadCache:
             return fetch()  # it failed: this one asks for itself
         return self._fetch(key, generations, asked_at, fetch)
 
+    def fresh_hit(self, route, caller_id, roles, arguments):
+        """The kept answer's JSON text when it is a hit not due for renewal, else None (the caller then takes
+        ``call``'s path, which renews, asks or waits as needed)."""
+        policy = cache_policy.cached_read(route) if self.ttl > 0 else None
+        if policy is None or self.pending_drops or self.clock() < self.unusable_until:
+            return None
+        groups = (EVERYTHING, *policy.groups(caller_id, arguments))
+        key = cache_policy.cache_key(route, caller_id, roles, arguments)
+        now = self.clock()
+        try:
+            text, _, expires_at = self.entries.lookup(key, groups)
+        except redis.RedisError:
+            self._failed("read")
+            return None
+        if text is None or expires_at - now < self.ttl / 2:
+            return None
+        return text.decode() if isinstance(text, bytes) else text
+
     def _fetch(self, key, generations, asked_at, fetch):
         """``fetch()``, kept, and handed to the requests that came for the same key meanwhile."""
         done = Event()

@@ -8,6 +8,7 @@ security headers and an ``X-Request-ID``.
 """
 
 import logging
+import time
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WsgiApp
@@ -16,8 +17,9 @@ from werkzeug.routing import Map, PathConverter, Rule
 from werkzeug.wrappers import Request
 
 from common.exceptions import InternalError, NotFound
-from gateway import envelope
+from gateway import access, envelope
 from gateway.headers import secure
+from gateway.hot_reads import HotReads
 from gateway.inbound import request_id_of
 from gateway.webserver import ExclusiveWebServer
 
@@ -69,8 +71,27 @@ class ApiRequestHandler(HttpRequestHandler):
     def get_url_rule(self):
         return Rule(self.url)  # no method list: all methods match
 
+    def setup(self):
+        super().setup()
+        self.hot_reads = next((each for each in self.container.dependencies if isinstance(each, HotReads)), None)
+
     def handle_request(self, request):
+        started = time.perf_counter()
+        answer = self._early_answer(request)
+        if answer is not None:
+            return finished(access.recorded(request, answer, started), request)
         return finished(super().handle_request(request), request)
+
+    def _early_answer(self, request):
+        """A cache hit answered before a worker is spawned (gateway/hot_reads.py), or None."""
+        early = getattr(self.hot_reads, "early", None)
+        if early is None:
+            return None
+        try:
+            return early.answer(request)
+        except Exception:  # the worker's path will meet the same trouble and answer it properly
+            log.warning("early answer failed; the request goes to a worker", exc_info=True)
+            return None
 
     def check_signature(self, args, kwargs):
         """Nameko checks each call's arguments against the method (``inspect.getcallargs``: 5 % of the gateway's

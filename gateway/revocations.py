@@ -158,6 +158,11 @@ class RevocationList:
         self.load_wait = load_wait
         self._waited = False
 
+    @property
+    def ready(self):
+        """Checks answer without waiting: the list is loaded, or nothing is to be waited for."""
+        return self.loaded.is_set() or self._waited or self.load_wait <= 0
+
     def is_revoked(self, claims):
         if not self.loaded.is_set() and not self._waited and self.load_wait > 0:
             if not self.loaded.wait(self.load_wait):

@@ -30,6 +30,7 @@ from gateway.cache import CachedReads, handles_invalidating_events
 from gateway.calls import ServiceCalls
 from gateway.cors import CorsPolicy
 from gateway.entrypoint import api
+from gateway.hot_reads import HotReads
 from gateway.idempotency import Idempotency
 from gateway.inbound import bearer_token_of, json_body_of, query_of, request_id_of, upload_of, wants_csv
 from gateway.local_routes import LocalRoutes
@@ -68,6 +69,7 @@ class GatewayService(LocalRoutes):
     idempotency = Idempotency()
     revocations = Revocations()
     read_cache = CachedReads()
+    hot_reads = HotReads()  # cache hits answered before a worker: gateway/hot_reads.py
 
     auth_rpc = RpcProxy("auth")
     users_rpc = RpcProxy("users")

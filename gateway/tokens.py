@@ -21,6 +21,13 @@ class RememberedTokens:
         self.clock = clock
         self.known = OrderedDict()  # token -> claims
 
+    def remembered(self, token):
+        """The claims of a token verified before and not expired yet, else None (nothing is verified here)."""
+        claims = self.known.get(token)
+        if claims is None or claims["exp"] <= self.clock():
+            return None
+        return claims
+
     def verify(self, token, fetch_jwks=None):
         claims = self.known.get(token)
         if claims is not None:
