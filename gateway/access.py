@@ -11,6 +11,8 @@ from common.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS, HTTP_SECONDS
 from common.tracing import rename_current_span
 
 ROUTE_KEY = "lnd.route"
+# Set on a request a worker runs again in the background to renew its cached answer (gateway/hot_reads.py).
+RENEWAL_KEY = "lnd.renewal"
 UNMATCHED = "unmatched"
 
 access_log = logging.getLogger("gateway.access")
@@ -29,6 +31,8 @@ def observed(request, serve):
         response = serve(request)
     finally:
         HTTP_IN_FLIGHT.dec()
+    if RENEWAL_KEY in request.environ:
+        return response  # not a request anyone sent: the one that was is counted and logged
     return recorded(request, response, started)
 
 

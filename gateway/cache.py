@@ -169,11 +169,12 @@ class ReadCache:
         return self._fetch(key, generations, asked_at, fetch)
 
     def fresh_hit(self, route, caller_id, roles, arguments):
-        """The kept answer's JSON text when it is a hit not due for renewal, else None (the caller then takes
-        ``call``'s path, which renews, asks or waits as needed)."""
+        """``(text, key)``: the kept answer's JSON text (None when it is not a hit: ``call`` then asks or
+        waits as needed), and its key when it is past half its life and nobody is renewing it yet (else
+        None): ``call`` for the same read then renews it."""
         policy = cache_policy.cached_read(route) if self.ttl > 0 else None
         if policy is None or self.pending_drops or self.clock() < self.unusable_until:
-            return None
+            return None, None
         groups = (EVERYTHING, *policy.groups(caller_id, arguments))
         key = cache_policy.cache_key(route, caller_id, roles, arguments)
         now = self.clock()
@@ -181,10 +182,11 @@ class ReadCache:
             text, _, expires_at = self.entries.lookup(key, groups)
         except redis.RedisError:
             self._failed("read")
-            return None
-        if text is None or expires_at - now < self.ttl / 2:
-            return None
-        return text.decode() if isinstance(text, bytes) else text
+            return None, None
+        if text is None:
+            return None, None
+        due = expires_at - now < self.ttl / 2 and key not in self.in_flight
+        return (text.decode() if isinstance(text, bytes) else text), (key if due else None)
 
     def _fetch(self, key, generations, asked_at, fetch):
         """``fetch()``, kept, and handed to the requests that came for the same key meanwhile."""

@@ -9,6 +9,7 @@ security headers and an ``X-Request-ID``.
 
 import logging
 import time
+from functools import partial
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WsgiApp
@@ -79,8 +80,18 @@ class ApiRequestHandler(HttpRequestHandler):
         started = time.perf_counter()
         answer = self._early_answer(request)
         if answer is not None:
+            renewal = request.environ.get(access.RENEWAL_KEY)
+            if renewal is not None:
+                self.container.spawn_managed_thread(partial(self._renew, request, renewal), identifier="renewal")
             return finished(access.recorded(request, answer, started), request)
         return finished(super().handle_request(request), request)
+
+    def _renew(self, request, key):
+        """The request again, through a worker, whose read cache renews the answer it is past half the life of."""
+        try:
+            super().handle_request(request)
+        finally:
+            self.hot_reads.early.renewed(key)
 
     def _early_answer(self, request):
         """A cache hit answered before a worker is spawned (gateway/hot_reads.py), or None."""

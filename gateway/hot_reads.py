@@ -8,8 +8,12 @@ its revocation) and the same key, so it is the answer the worker would give. Any
 answer due for renewal, a token not verified before, a revocation list not loaded yet, any doubt) returns
 None and takes the worker's path, which also gives every error its envelope.
 
+An answer past half its life is still answered here, and the request that found it so is run again by a
+worker in the background (one per answer at a time), whose ``call`` renews it: clients do not wait for
+renewals, which would otherwise be the slowest of the hits.
+
 What a hit here does not get: a trace span (there is no worker to hang it on). It is counted and logged
-like every request (gateway/access.py).
+like every request (gateway/access.py); a background renewal is not (it answers nobody).
 """
 
 from nameko.extensions import DependencyProvider
@@ -17,7 +21,7 @@ from nameko.extensions import DependencyProvider
 from common.contracts import Contract
 from common.validation import load
 from gateway import cache_policy, envelope
-from gateway.access import ROUTE_KEY
+from gateway.access import RENEWAL_KEY, ROUTE_KEY
 from gateway.cache import HIT
 from gateway.cors import CorsPolicy
 from gateway.inbound import bearer_token_of, query_of, request_id_of
@@ -46,6 +50,10 @@ class EarlyAnswers:
         self.revocations = revocations
         self.read_cache = read_cache
         self.cors = CorsPolicy(settings.get("CORS_ORIGINS") or [])
+        self.renewing = set()  # keys a background worker is renewing
+
+    def renewed(self, key):
+        self.renewing.discard(key)
 
     def answer(self, request):
         if request.method != "GET" or request.content_length or "no-cache" in request.headers.get("Cache-Control", ""):
@@ -64,9 +72,14 @@ class EarlyAnswers:
             arguments = self._arguments(request, route, path_args)
         except Exception:  # invalid input: the worker's path answers the 400
             return None
-        text = self.read_cache.fresh_hit(route, caller_id, roles, arguments)
+        text, due = self.read_cache.fresh_hit(route, caller_id, roles, arguments)
         if text is None:
             return None
+        if due is not None and due not in self.renewing:
+            # Past half its life: answered all the same (it is still fresh), and one worker renews it in
+            # the background (gateway/entrypoint.py), so that under load nobody waits for the RPC.
+            self.renewing.add(due)
+            request.environ[RENEWAL_KEY] = due
         request.environ[ROUTE_KEY] = route.path  # for the access log and the metrics
         origin = request.headers.get("Origin")
         headers = {"X-Request-ID": request_id_of(request), **self.cors.headers_for(origin), "X-Cache": HIT}
