@@ -16,7 +16,7 @@ def test_an_unreachable_mongodb_or_redis_fails_its_check_and_degrades_the_servic
     client = pymongo.MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=200, connect=False)
     mongo = health.check(health.mongo_probe(client["lnd_training"]))
     assert mongo["status"] == "failed" and mongo["reason"].startswith("ServerSelectionTimeoutError: ")
-    cache = health.check(health.redis_probe(redis.Redis(port=1, socket_connect_timeout=0.2)))
+    cache = health.check(health.redis_probe(redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)))
     assert cache["status"] == "failed" and cache["reason"].startswith("ConnectionError: ")
     assert "\n" not in mongo["reason"] and len(mongo["reason"]) <= 200
     answer = health.report("training", "1.0", {"mongodb": mongo})

@@ -204,7 +204,7 @@ def test_memory_entries_stay_within_their_bound():
 
 
 def test_a_redis_outage_makes_reads_uncached_and_drops_wait_for_its_return():
-    down = redis.Redis(host="127.0.0.1", port=find_free_port(), socket_timeout=0.2, socket_connect_timeout=0.2)
+    down = redis_client(f"redis://127.0.0.1:{find_free_port()}/0", 0.2)  # built as the gateway builds its own
     prefix = f"test-cache-unit-{uuid.uuid4().hex}-"
     entries = RedisEntries(redis_client(REDIS_URL), prefix)
     clock = Clock()

@@ -9,6 +9,7 @@ import redis
 
 from common import events
 from common.revocations import Revocation, revocation_of
+from gateway.keyvalue import redis_client
 from gateway.revocations import MemoryRevocations, RedisRevocations, RevocationList
 
 TTL = 900
@@ -102,7 +103,7 @@ def test_redis_keeps_cutoffs_and_token_ids(redis_store):
 
 
 def test_without_redis_the_replicas_own_memory_answers():
-    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.2, socket_connect_timeout=0.2)
+    unreachable = redis_client("redis://127.0.0.1:1/0", 0.2)  # the gateway's own client: it fails fast
     store = RedisRevocations(unreachable, "x-", MemoryRevocations(TTL))
     now = time.time()
     store.add(Revocation("u1", revoked_before=now - 1, revoked_at=now - 1))  # logged, kept in memory
