@@ -29,9 +29,12 @@ def _matching(text=None, role=None, status=None, match_email=True):
     return query
 
 
-def find_users(session, page, page_size, text=None, role=None, status=None, match_email=True):
-    """``(users, total)`` matching a case-insensitive text, a role and a status."""
+def find_users(session, page, page_size, text=None, role=None, status=None, match_email=True, visible_to=None):
+    """``(users, total)`` matching a case-insensitive text, a role and a status (and ``visible_to``, a
+    condition from users/visibility.py: applied before counting and paging, so totals match the pages)."""
     query = _matching(text, role, status, match_email)
+    if visible_to is not None:
+        query = query.where(visible_to)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     users = session.scalars(
         query.order_by(User.created_at.desc(), User.id).offset(offset_of(page, page_size)).limit(page_size)

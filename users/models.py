@@ -32,6 +32,8 @@ class User(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
+    # Copied from the preference of that name when it changes, so that searches filter on it in SQL.
+    profile_visibility: Mapped[str] = mapped_column(String(20), default="public", server_default="public")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

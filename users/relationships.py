@@ -51,6 +51,10 @@ def following(session, user_id, page, page_size):
     return _page(session, Follow.followee_id == User.id, Follow.follower_id == user_id, page, page_size)
 
 
+def is_following(session, follower_id, followee_id):
+    return session.get(Follow, (parse_uuid(follower_id), parse_uuid(followee_id))) is not None
+
+
 def counts(session, user_id):
     """Followers and following in one round trip (the profile is the most read page)."""
     followers, following = session.execute(

@@ -14,7 +14,16 @@ from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.stores import SqlStore
 from common.timers import ConfiguredTimer
-from users import accounts, administration, contracts, directory, preferences, registration, relationships
+from users import (
+    accounts,
+    administration,
+    contracts,
+    directory,
+    preferences,
+    registration,
+    relationships,
+    visibility,
+)
 from users.contracts import ACTIVE
 from users.models import Base
 from users.store import Counts
@@ -91,6 +100,7 @@ class UsersService(service_base.PlatformService):
     def update_preferences(self, changes):
         user = self._me()
         merged = preferences.merge(self.store.session, user.id, changes)
+        user.profile_visibility = merged["profile_visibility"]
         # engagement keeps show_on_leaderboard from this (the whole state, so the newest event wins).
         fields = [f"preferences.{key}" for key in sorted(changes)]
         self.events(events.USER_UPDATED, user_id=user.id, fields=fields, preferences=merged)
@@ -102,6 +112,14 @@ class UsersService(service_base.PlatformService):
     @rpc
     def get_user(self, user_id):
         user = accounts.get_user(self.store.session, user_id)
+        viewer = self.caller.user_id
+        follows = (
+            user.profile_visibility == visibility.FOLLOWERS
+            and viewer is not None
+            and relationships.is_following(self.store.session, viewer, user.id)
+        )
+        if not visibility.may_see(viewer, self.caller.is_admin, user.id, user.profile_visibility, follows):
+            raise NotFound("No such user")  # the same answer as for nobody: a hidden profile is not revealed
         return {**self._view(user), **relationships.counts(self.store.session, user.id)}
 
     @rpc
@@ -110,7 +128,14 @@ class UsersService(service_base.PlatformService):
         self.caller.require_user()
         # Active accounts only; others' emails are searchable by admins only.
         users, total = directory.find_users(
-            self.store.session, page, page_size, query, role, ACTIVE, self.caller.is_admin
+            self.store.session,
+            page,
+            page_size,
+            query,
+            role,
+            ACTIVE,
+            self.caller.is_admin,
+            visible_to=visibility.visible_to(self.caller.user_id, self.caller.is_admin),
         )
         return page_of([self._view(user) for user in users], total, page, page_size)
 

@@ -182,3 +182,34 @@ def test_search_and_admin_listing(api, platform):
     assert by_role["total"] == 1
     listing = api.get("/users", token=admin, params={"page": 2, "page_size": 2}).json()["data"]
     assert listing["total"] == 4 and len(listing["items"]) == 2 and listing["page"] == 2
+
+
+def test_a_private_profile_is_hidden_from_other_learners_and_shown_to_admins_and_chosen_followers(api, platform):
+    create_admin(platform)
+    admin = api.login(*ADMIN)["access_token"]
+    ivy, ivy_token = make_user(api, admin, "ivy@example.com", "Ivy Private")
+    _, ned_token = make_user(api, admin, "ned@example.com", "Ned Nosy")
+    _, fay_token = make_user(api, admin, "fay@example.com", "Fay Follower")
+    assert api.post(f"/users/{ivy['id']}/follow", token=fay_token).status_code == 200
+
+    def search(token):
+        return api.post("/users/search", token=token, json={"query": "ivy"}).json()["data"]
+
+    def profile(token):
+        return api.get(f"/users/profile/{ivy['id']}", token=token)
+
+    assert search(ned_token)["total"] == 1 and profile(ned_token).status_code == 200  # public by default
+
+    changed = api.put("/users/preferences", token=ivy_token, json={"profile_visibility": "private"})
+    assert changed.json()["data"]["profile_visibility"] == "private"
+    for token in (ned_token, fay_token):  # another learner, even a follower: as if she did not exist
+        assert search(token) == {"items": [], "total": 0, "page": 1, "page_size": 20}
+        assert_error(profile(token), 404, "NOT_FOUND")
+        assert_error(api.get(f"/users/{ivy['id']}", token=token), 404, "NOT_FOUND")
+    assert profile(admin).json()["data"]["name"] == "Ivy Private" and search(admin)["total"] == 1
+    assert profile(ivy_token).status_code == 200 and search(ivy_token)["total"] == 1  # her own
+
+    api.put("/users/preferences", token=ivy_token, json={"profile_visibility": "followers"})
+    assert profile(fay_token).json()["data"]["name"] == "Ivy Private" and search(fay_token)["total"] == 1
+    assert_error(profile(ned_token), 404, "NOT_FOUND")
+    assert search(ned_token)["total"] == 0
