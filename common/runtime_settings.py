@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
+from pymongo.errors import DuplicateKeyError
 from sqlalchemy import (
     Column,
     DateTime,
@@ -21,9 +22,10 @@ from sqlalchemy import (
     create_engine,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from common.clock import isoformat, utcnow
-from common.exceptions import NotFound, ValidationError
+from common.exceptions import Conflict, NotFound, ValidationError
 
 SQL_TABLE = "runtime_settings"
 MONGO_COLLECTION = "runtime_settings"
@@ -87,6 +89,15 @@ class SqlSettingsStore:
             if not updated:
                 conn.execute(self.table.insert().values(key=key, value=encoded, updated_at=utcnow()))
 
+    def create(self, key, value):
+        """Store ``value`` if ``key`` is not set yet; False if it is (the primary key settles a race)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self.table.insert().values(key=key, value=json.dumps(value), updated_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
     def close(self):
         self.engine.dispose()
 
@@ -100,6 +111,13 @@ class MongoSettingsStore:
 
     def save(self, key, value):
         self.collection.update_one({"_id": key}, {"$set": {"value": value, "updated_at": utcnow()}}, upsert=True)
+
+    def create(self, key, value):
+        try:
+            self.collection.insert_one({"_id": key, "value": value, "updated_at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
 
     def close(self):
         pass
@@ -126,6 +144,20 @@ class SettingsView:
             }
             for key, setting in sorted(self._provider.definitions.items())
         ]
+
+    def create(self, key, value):
+        """Set a declared setting that has no value yet (it reads as its default until then): 400 for a key the
+        service does not declare, 409 when it is set already (change it with ``update``)."""
+        setting = self._provider.definitions.get(key)
+        if setting is None:
+            raise ValidationError(
+                f"{self._provider.service_name} declares no setting {key!r}", {"key": ["unknown setting"]}
+            )
+        value = setting.coerce(key, value)
+        if not self._provider.store.create(key, value):
+            raise Conflict(f"The setting {self._provider.service_name}.{key} is set already: change it with PUT")
+        self._provider.invalidate()
+        return {"key": f"{self._provider.service_name}.{key}", "value": value, "updated_at": isoformat(utcnow())}
 
     def update(self, key, value):
         setting = self._provider.definitions.get(key)

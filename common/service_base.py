@@ -59,6 +59,11 @@ class PlatformService:
         return self.settings.listing()
 
     @rpc
+    def create_setting(self, key, value):
+        self.caller.require_role(ADMIN)
+        return self.settings.create(key, value)
+
+    @rpc
     def update_setting(self, key, value):
         self.caller.require_role(ADMIN)
         return self.settings.update(key, value)

@@ -72,6 +72,11 @@ def one_setting(calls, key):
     raise NotFound(f"No setting {key!r}")
 
 
+def create_setting(calls, key, value):
+    service, name = split_key(key)
+    return calls.call(service, "create_setting", {"key": name, "value": value})
+
+
 def change_setting(calls, key, value):
     service, name = split_key(key)
     return calls.call(service, "update_setting", {"key": name, "value": value})

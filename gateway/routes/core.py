@@ -57,6 +57,17 @@ ROUTES = [
         response=local.SettingList,
     ),
     Route(
+        "POST",
+        "/admin/settings",
+        "gateway",
+        "admin_create_setting",
+        ADMIN_ONLY,
+        body=local.NewSettingBody,
+        status=201,
+        summary="Set a declared setting that has no value yet (409 when it has: change it with PUT)",
+        response=local.SettingChange,
+    ),
+    Route(
         "GET",
         "/admin/settings/<key>",
         "gateway",

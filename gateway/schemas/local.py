@@ -13,6 +13,13 @@ class SettingBody(Schema):
     value = fields.Raw(required=True, allow_none=False)
 
 
+class NewSettingBody(Schema):
+    key = fields.String(
+        required=True, validate=validate.Length(min=3, max=100), metadata={"description": "<service>.<name>"}
+    )
+    value = fields.Raw(required=True, allow_none=False)
+
+
 class TokenQuery(Schema):
     token = fields.String(
         validate=validate.Length(max=4096),
