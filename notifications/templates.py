@@ -19,6 +19,7 @@ from notifications.contracts import (  # noqa: F401  (CATEGORIES: what a templat
     SECURITY,
     SOCIAL,
 )
+from notifications.local_times import local_time
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,26 @@ def template_for(event):
     return TEMPLATES.get(event["event_type"])
 
 
-def render(event):
-    """The ``Message`` an event becomes, or ``None`` for events that tell the user nothing."""
+# Fields of the events' metadata that are instants: written in the reader's zone and language.
+TIME_FIELDS = ("starts_at",)
+
+
+def tells_time(event):
+    """Whether the event's message writes a time (so that it differs from reader to reader)."""
+    template = template_for(event)
+    return template is not None and any(f"{{{name}}}" in template.subject + template.text for name in TIME_FIELDS)
+
+
+def render(event, zone=None, locale=None):
+    """The ``Message`` an event becomes for a reader in ``zone`` and ``locale`` (UTC and English when not
+    given), or ``None`` for events that tell the user nothing."""
     template = template_for(event)
     if template is None:
         return None
     fields = _Blank({key: value for key, value in (event.get("metadata") or {}).items() if value is not None})
+    for name in TIME_FIELDS:
+        if name in fields:
+            fields[name] = local_time(fields[name], zone, locale)
     if event.get("course_id"):
         fields.setdefault("course_id", event["course_id"])
     fields.setdefault("course_title", fields.get("title") or "your course")

@@ -93,14 +93,16 @@ class UsersService(service_base.PlatformService):
 
     @rpc
     def get_preferences(self):
-        return preferences.read(self.store.session, self._me().id)
+        user = self._me()
+        return preferences.with_profile(preferences.read(self.store.session, user.id), user)
 
     @rpc
     @accepts(contracts.PreferenceChanges, changes="changes")
     def update_preferences(self, changes):
         user = self._me()
         merged = preferences.merge(self.store.session, user.id, changes)
-        user.profile_visibility = merged["profile_visibility"]
+        preferences.copy_to_profile(user, changes, merged)
+        merged = preferences.with_profile(merged, user)
         # engagement keeps show_on_leaderboard from this (the whole state, so the newest event wins).
         fields = [f"preferences.{key}" for key in sorted(changes)]
         self.events(events.USER_UPDATED, user_id=user.id, fields=fields, preferences=merged)

@@ -41,4 +41,7 @@ def account_summary(user):
         "name": user.name,
         "username": user.username,
         "status": user.status,
+        # notifications writes times in the reader's zone and language
+        "timezone": user.timezone,
+        "locale": user.locale,
     }

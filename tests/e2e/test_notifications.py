@@ -7,7 +7,8 @@ exactly as training publishes them: that is the broker contract.
 """
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import boto3
 import eventlet
@@ -20,6 +21,7 @@ from nameko.standalone.events import event_dispatcher
 from common import events
 from common.clock import utcnow
 from common.events import make_event
+from notifications.local_times import local_time
 from notifications.service import NotificationsService
 from tests.conftest import all_service_classes
 from tests.e2e.test_account_flow import ADMIN, assert_error, create_admin
@@ -544,7 +546,7 @@ def test_registrants_are_told_when_an_event_moves_and_not_when_only_its_capacity
     for learner, _ in learners:
         email = sendgrid.wait_for(learner["email"], containing="has changed")
         assert email["subject"] == "Event changed: Leading remote teams"
-        assert later.strftime("%Y-%m-%d") in email["text"]
+        assert local_time(later, "UTC", "en") in email["text"]  # their profiles name no zone: UTC, in English
         assert len([m for m in sendgrid.to(learner["email"]) if "has changed" in m["text"]]) == 1
     assert [m for m in sendgrid.to("host@example.com") if "has changed" in m["text"]] == []
 
@@ -596,3 +598,27 @@ def test_an_event_for_many_people_reaches_each_once_through_the_outbox(
     for person in [host, *guests]:
         assert len([m for m in sendgrid.to(person["email"]) if "Big meetup" in m["text"]]) == 1
     assert not [m for m in sendgrid.to(quiet["email"]) if "Big meetup" in m["text"]]
+
+
+def test_a_learner_in_tokyo_reads_the_events_start_in_tokyo_time(api, sendgrid, notifications_config):
+    from tests.e2e.test_events import _event_body
+
+    create_admin(notifications_config)
+    admin = api.login(*ADMIN)["access_token"]
+    _, host = make_user(api, admin, "tokyo.host@example.com", "Hana Host", roles=["instructor"])
+    _, learner = make_user(api, admin, "tokyo@example.com", "Taro")
+    chosen = api.put("/users/preferences", token=learner, json={"timezone": "Asia/Tokyo", "language": "en-GB"})
+    assert chosen.json()["data"]["timezone"] == "Asia/Tokyo"
+    assert api.get("/users/profile", token=learner).json()["data"]["timezone"] == "Asia/Tokyo"  # one place
+    event = api.post("/events", token=host, json=_event_body(timedelta(days=3))).json()["data"]
+    assert api.post(f"/events/{event['id']}/register", token=learner).status_code == 200
+
+    email = sendgrid.wait_for("tokyo@example.com", containing="registered")
+    start = datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00"))
+    in_tokyo = start.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"{in_tokyo:%H:%M} (Asia/Tokyo)" in email["text"] and f"{in_tokyo.day} " in email["text"]
+    assert local_time(start, "Asia/Tokyo", "en-GB") in email["text"]
+    assert event["starts_at"] not in email["text"]  # never the bare UTC instant
+    # The in-app copy says the same.
+    items = inbox(api, learner)["items"]
+    assert any(local_time(start, "Asia/Tokyo", "en-GB") in item["text"] for item in items)

@@ -233,13 +233,23 @@ def test_get_accounts_answers_a_page_of_ids_in_one_call(make_service):
     unknown = "00000000-0000-0000-0000-000000000000"
     found = service.get_accounts([ann["id"], bob["id"].upper(), unknown, "nonsense"])
     assert found == {
-        ann["id"]: {"id": ann["id"], "email": "ann@example.com", "name": "Ann", "username": None, "status": "active"},
+        ann["id"]: {
+            "id": ann["id"],
+            "email": "ann@example.com",
+            "name": "Ann",
+            "username": None,
+            "status": "active",
+            "timezone": None,
+            "locale": None,
+        },
         bob["id"].upper(): {
             "id": bob["id"],
             "email": "bob@example.com",
             "name": "Bob",
             "username": None,
             "status": "disabled",
+            "timezone": None,
+            "locale": None,
         },
     }
     assert service.get_accounts([]) == {}
@@ -262,6 +272,8 @@ def test_list_accounts_pages_by_key_so_removing_someone_already_seen_shifts_nobo
         "name": "P0",
         "username": None,
         "status": "active",
+        "timezone": None,
+        "locale": None,
     }
     # Both people of the first page leave (the last one seen deleted): the next page still starts at p2.
     service.delete_user(made[1]["id"])
