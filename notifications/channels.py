@@ -26,7 +26,7 @@ class DeliveryFailed(Exception):
 
 
 class LogEmail:
-    def send(self, address, subject, text, reference=None):
+    def send(self, address, subject, text, reference=None, html=None, headers=None):
         # tests/e2e/test_operations.py reads codes from this line in embedded mode.
         log.warning("email to %s | %s | %s", address, subject, text)
         return None
@@ -42,13 +42,18 @@ class SendGridEmail:
         self.timeout = timeout
         self.session = requests.Session()
 
-    def send(self, address, subject, text, reference=None):
+    def send(self, address, subject, text, reference=None, html=None, headers=None):
+        content = [{"type": "text/plain", "value": text}]
+        if html:
+            content.append({"type": "text/html", "value": html})  # SendGrid wants text/plain first
         payload = {
             "personalizations": [{"to": [{"email": address}]}],
             "from": self.sender,
             "subject": subject,
-            "content": [{"type": "text/plain", "value": text}],
+            "content": content,
         }
+        if headers:
+            payload["headers"] = dict(headers)
         if reference:
             payload["custom_args"] = {"notification_id": reference}
         try:
@@ -82,12 +87,16 @@ class SmtpEmail:
         self.from_email = from_email
         self.timeout = timeout
 
-    def send(self, address, subject, text, reference=None):
+    def send(self, address, subject, text, reference=None, html=None, headers=None):
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.from_email, address, subject
         if reference:
             message["X-Notification-Id"] = reference
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(text)
+        if html:
+            message.add_alternative(html, subtype="html")  # multipart/alternative: text first, HTML preferred
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

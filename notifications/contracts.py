@@ -152,3 +152,24 @@ class Announcement(Schema):
     role = fields.String(required=True, allow_none=True)
     recipients = fields.Integer(required=True)
     status = fields.String(required=True)
+
+
+# -- one-click unsubscribe (notifications/unsubscribe.py) -----------------------------
+
+
+class UnsubscribeToken(Contract):
+    """The signed token of an email's unsubscribe link: it names the person and the category."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class UnsubscribeLink(Schema):
+    category = fields.String(required=True, metadata={"description": "the category whose email the link turns off"})
+    channel = fields.String(required=True, metadata={"enum": ["email"]})
+    token = fields.String(required=True)
+
+
+class Unsubscribed(Schema):
+    category = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"enum": ["email"]})
+    unsubscribed = fields.Boolean(required=True)

@@ -184,12 +184,24 @@ def claim_next_due(db, now, lease=LEASE, skip=()):
     )
 
 
-def attempt(db, document, senders, now, max_attempts, backoff_seconds):
-    """Send one claimed message once; record the outcome. Returns its new status."""
+def attempt(db, document, senders, now, max_attempts, backoff_seconds, compose_email=None):
+    """Send one claimed message once; record the outcome. Returns its new status. ``compose_email(document)``
+    gives an email its HTML part and headers (notifications/emails.py)."""
     sender = senders[document["channel"]]
     attempts = document.get("attempt_count", 0) + 1
     try:
-        provider_id = sender.send(document["address"], document["subject"], document["text"], document["_id"])
+        if document["channel"] == prefs.EMAIL and compose_email is not None:
+            email = compose_email(document)
+            provider_id = sender.send(
+                document["address"],
+                document["subject"],
+                email.text,
+                document["_id"],
+                html=email.html,
+                headers=email.headers,
+            )
+        else:
+            provider_id = sender.send(document["address"], document["subject"], document["text"], document["_id"])
     except DeliveryFailed as exc:
         final = exc.permanent or attempts >= max_attempts
         status = FAILED if final else PENDING

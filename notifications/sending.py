@@ -22,6 +22,7 @@ class Sender:
     lease: object  # timedelta
     max_attempts: int
     backoff_seconds: float
+    compose_email: object = None  # document -> EmailContent (notifications/emails.py)
 
     def send(self, notification_id, now):
         """Send one message if it can be claimed (pending and due)."""
@@ -30,7 +31,9 @@ class Sender:
             self.attempt(document, now)
 
     def attempt(self, document, now):
-        status = outbox.attempt(self.db, document, self.senders, now, self.max_attempts, self.backoff_seconds)
+        status = outbox.attempt(
+            self.db, document, self.senders, now, self.max_attempts, self.backoff_seconds, self.compose_email
+        )
         if status == outbox.FAILED:
             log.warning("%s to %s failed for good: %s", document["channel"], document["user_id"], document["_id"])
 

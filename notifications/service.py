@@ -7,6 +7,7 @@ messages are stored (``fanout``) and sent (``sending``, or the outbox timer for 
 """
 
 import uuid
+from functools import partial
 
 from nameko.events import event_handler
 
@@ -21,12 +22,13 @@ from common.roles import ADMIN, normalize_role
 from common.rpc import RpcProxy, rpc
 from common.runtime_settings import RuntimeSettings, Setting
 from common.timers import ConfiguredTimer
-from notifications import announcements, contracts, fanout, history, outbox
+from notifications import announcements, contracts, emails, fanout, history, outbox
 from notifications.backlog import BacklogEventHandler
 from notifications.delivery import Delivery
-from notifications.preferences import check_changes
+from notifications.preferences import EMAIL, NEVER, check_changes
 from notifications.sending import Sender
 from notifications.store import ensure_indexes
+from notifications.unsubscribe import Unsubscribing
 
 __all__ = ["Delivery", "NotificationsService"]
 
@@ -49,6 +51,7 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
     caller = Caller()
     settings = RuntimeSettings(SETTINGS, store="mongo")
     delivery = Delivery()
+    unsubscribing = Unsubscribing()
     # One lease for an event's handling and a message's sending (NOTIFICATIONS.SEND_LEASE_SECONDS).
     consumption = Consumption("NOTIFICATIONS", lease_key="SEND_LEASE_SECONDS")
     users = RpcProxy("users")
@@ -113,6 +116,7 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
             self.delivery.lease,
             self.settings["max_attempts"],
             self.settings["retry_backoff_seconds"],
+            partial(emails.compose, links=self.unsubscribing),
         )
 
     @event_handler(catalogue.publisher_of(catalogue.USER_DELETED), catalogue.USER_DELETED)
@@ -168,6 +172,23 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
         return outbox.save_preferences(self.db, user_id, changes, self.now())
 
     # -- admin -----------------------------------------------------------------------
+
+    # -- one-click unsubscribe: the signed link is the credential (no login) ---------------
+
+    @rpc
+    @accepts(contracts.UnsubscribeToken)
+    def read_unsubscribe_link(self, token):
+        """What the link would turn off, for its confirmation page (nothing is changed)."""
+        _, category = self.unsubscribing.read(token)
+        return {"category": category, "channel": EMAIL, "token": token}
+
+    @rpc
+    @accepts(contracts.UnsubscribeToken)
+    def unsubscribe(self, token):
+        """Turn the link's category's email off in its owner's preferences (RFC 8058's one-click POST)."""
+        user_id, category = self.unsubscribing.read(token)
+        outbox.save_preferences(self.db, user_id, {"categories": {category: {EMAIL: NEVER}}}, self.now())
+        return {"category": category, "channel": EMAIL, "unsubscribed": True}
 
     @rpc
     @accepts(contracts.NewAnnouncement)

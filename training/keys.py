@@ -1,16 +1,8 @@
-"""Secret keys the training service makes for itself when config gives none.
-
-Each is made once, kept in the database and so shared by every replica; a key
-that lived only in config.yaml's defaults would be known to anyone who read
-the repository.
-"""
-
-import secrets
+"""Secret keys the training service makes for itself when config gives none (common/stored_keys.py)."""
 
 from nameko.extensions import DependencyProvider
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
+from common import stored_keys
 from common.mongo import database_for
 
 KEYS_COLLECTION = "media_keys"  # the name it had when media links were its only user
@@ -20,17 +12,7 @@ CERTIFICATES = "certificate_signing"
 
 def stored_secret(database, name=MEDIA_LINKS):
     """The key called ``name`` (bytes), made on first use."""
-    collection = database[KEYS_COLLECTION]
-    try:
-        doc = collection.find_one_and_update(
-            {"_id": name},
-            {"$setOnInsert": {"secret": secrets.token_urlsafe(32)}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-    except DuplicateKeyError:  # a concurrent first start won the upsert
-        doc = collection.find_one({"_id": name})
-    return doc["secret"].encode()
+    return stored_keys.stored_secret(database[KEYS_COLLECTION], name)
 
 
 class CertificateKey(DependencyProvider):

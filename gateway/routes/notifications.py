@@ -1,9 +1,32 @@
 """Routes of the notifications service."""
 
-from gateway.routes.table import ADMIN_ONLY, Route
+from gateway.routes.table import ADMIN_ONLY, PUBLIC, Route
 from notifications import contracts
 
 ROUTES = [
+    # The signed token in an email's link is the credential: no login (notifications/unsubscribe.py).
+    Route(
+        "GET",
+        "/notifications/unsubscribe",
+        "notifications",
+        "read_unsubscribe_link",
+        PUBLIC,
+        query=contracts.UnsubscribeToken,
+        summary="What an email's unsubscribe link turns off (a page with a button for a browser; nothing changes)",
+        response=contracts.UnsubscribeLink,
+        html="unsubscribe",
+    ),
+    Route(
+        "POST",
+        "/notifications/unsubscribe",
+        "notifications",
+        "unsubscribe",
+        PUBLIC,
+        query=contracts.UnsubscribeToken,
+        summary="One-click unsubscribe (RFC 8058): turn the link's category's email off",
+        response=contracts.Unsubscribed,
+        html="unsubscribed",
+    ),
     Route(
         "GET",
         "/notifications",

@@ -14,6 +14,7 @@ from nameko.standalone.events import event_dispatcher
 from common import events
 from common.clock import utcnow
 from common.events import make_event
+from notifications.local_times import local_time
 from tests.e2e.test_account_flow import ADMIN, account_of, assert_error, create_admin
 from tests.e2e.test_users import make_user
 from tests.support.api import ApiClient
@@ -323,7 +324,7 @@ def test_a_coaching_session_booked_and_completed_over_http_rewards_the_learner_n
     # SESSION_BOOKED (user_id: the learner, metadata.coach_id: the coach) tells both of them, with the time.
     for token in (learner_token, coach_token):
         booked = wait_until(lambda token=token: inbox_of(api, token, "SESSION_BOOKED"))
-        assert booked[0]["text"] == f"A coaching session is booked for {session['start']}."
+        assert booked[0]["text"] == f"A coaching session is booked for {local_time(session['start'])}."  # UTC, English
 
     assert_error(api.post(f"/coaching/sessions/{session['id']}/complete", token=learner_token), 403, "FORBIDDEN")
     data(api.post(f"/coaching/sessions/{session['id']}/complete", token=coach_token))
@@ -366,7 +367,7 @@ def test_an_event_registered_and_attended_over_http_rewards_the_attendee_not_the
 
     # EVENT_REGISTERED (user_id: the registrant; metadata: event_id, title, starts_at) becomes her message.
     registered = wait_until(lambda: inbox_of(api, learner_token, "EVENT_REGISTERED"))
-    assert registered[0]["text"] == f"You are registered for Leading remote teams ({event['starts_at']})."
+    assert registered[0]["text"] == f"You are registered for Leading remote teams ({local_time(event['starts_at'])})."
     assert data(
         api.post("/engagement/feedback", token=learner_token, json={"target": f"event:{event['id']}", "rating": 4})
     )["created"]

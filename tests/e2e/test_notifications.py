@@ -499,7 +499,8 @@ def test_a_new_follower_is_named_in_the_message(api, sendgrid, notifications_con
     _, bob_token = make_user(api, admin, "bob@example.com", "Bob Builder")
     assert api.post(f"/users/{ann['id']}/follow", token=bob_token).status_code == 200
     email = sendgrid.wait_for("ann@example.com", containing="now follows you")
-    assert email["subject"] == "You have a new follower" and email["text"] == "Bob Builder now follows you."
+    assert email["subject"] == "You have a new follower"
+    assert email["text"].startswith("Bob Builder now follows you.\n\n--\nYou get these emails about social.")
     followed = wait_until(lambda: [m for m in inbox(api, ann_token)["items"] if m["event_type"] == "USER_FOLLOWED"])
     assert followed[0]["text"] == "Bob Builder now follows you."
 
@@ -600,7 +601,9 @@ def test_an_event_for_many_people_reaches_each_once_through_the_outbox(
     assert not [m for m in sendgrid.to(quiet["email"]) if "Big meetup" in m["text"]]
 
 
-def test_a_learner_in_tokyo_reads_the_events_start_in_tokyo_time(api, sendgrid, notifications_config):
+def test_a_learner_in_tokyo_reads_the_start_in_tokyo_time_in_an_html_email_with_one_click_unsubscribe(
+    api, sendgrid, notifications_config
+):
     from tests.e2e.test_events import _event_body
 
     create_admin(notifications_config)
@@ -622,3 +625,33 @@ def test_a_learner_in_tokyo_reads_the_events_start_in_tokyo_time(api, sendgrid, 
     # The in-app copy says the same.
     items = inbox(api, learner)["items"]
     assert any(local_time(start, "Asia/Tokyo", "en-GB") in item["text"] for item in items)
+
+    # An HTML part and a text part, and a one-click unsubscribe (RFC 8058) that needs no login.
+    assert email["content_types"] == ["text/plain", "text/html"]
+    assert "<html" in email["html"] and local_time(start, "Asia/Tokyo", "en-GB") in email["html"]
+    assert email["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = email["headers"]["List-Unsubscribe"].strip("<>")
+    assert link in email["text"] and link.replace("&", "&amp;") in email["html"]
+    path = link[link.index("/notifications/unsubscribe") :]
+    page = api.get(path, headers={"Accept": "text/html"})  # what the link in the body opens: nothing changes yet
+    assert page.status_code == 200 and "Unsubscribe from events emails" in page.text
+    assert (
+        api.get("/notifications/preferences", token=learner).json()["data"]["categories"]["events"]["email"] != "never"
+    )
+    assert_error(api.post(path[:-3] + "abc", data="List-Unsubscribe=One-Click"), 400, "VALIDATION_ERROR")
+    done = api.post(
+        path, data="List-Unsubscribe=One-Click", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert done.status_code == 200 and done.json()["data"] == {
+        "category": "events",
+        "channel": "email",
+        "unsubscribed": True,
+    }
+    assert (
+        api.get("/notifications/preferences", token=learner).json()["data"]["categories"]["events"]["email"] == "never"
+    )
+    # The next event message reaches the app, not the mailbox.
+    other = api.post("/events", token=host, json=_event_body(timedelta(days=4), title="Second")).json()["data"]
+    assert api.post(f"/events/{other['id']}/register", token=learner).status_code == 200
+    wait_until(lambda: any("Second" in item["text"] for item in inbox(api, learner)["items"]))
+    assert [m for m in sendgrid.to("tokyo@example.com") if "Second" in m["text"]] == []

@@ -171,6 +171,8 @@ GET /events/<event_id>/calendar.ics
 GET /notifications
 POST /notifications
 GET /notifications/preferences
+GET /notifications/unsubscribe
+POST /notifications/unsubscribe
 PUT /notifications/preferences
 POST /notifications/read-all
 POST /notifications/<notification_id>/read

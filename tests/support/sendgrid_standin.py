@@ -108,6 +108,9 @@ class SendGridStandIn:
             "from": sender,
             "subject": subject,
             "text": text,
+            "html": next((part["value"] for part in payload["content"] if part["type"] == "text/html"), None),
+            "content_types": [part["type"] for part in payload["content"]],
+            "headers": payload.get("headers") or {},
             "custom_args": payload.get("custom_args") or {},
         }
         self.messages.append(message)

@@ -37,12 +37,15 @@ def caller(user_id=None, roles=("learner",)):
 class Recorder:
     def __init__(self):
         self.sent = []
+        self.html = []
         self.failures = []  # raised by the next sends, in order
 
-    def send(self, address, subject, text, reference=None):
+    def send(self, address, subject, text, reference=None, html=None, headers=None):
         if self.failures:
             raise self.failures.pop(0)
-        self.sent.append((address, subject, text))
+        # The message as written: an email's unsubscribe footer (notifications/emails.py) is tested on its own.
+        self.sent.append((address, subject, text.split("\n\n--\n")[0]))
+        self.html.append(html)
         return None
 
 
