@@ -59,3 +59,32 @@ def test_common_migrations_upgrades_and_downgrades(empty_database):
     assert "(head)" in run([*ALEMBIC, "-n", "users", "current"], empty_database, "users")
     run([sys.executable, "-m", "common.migrations", "downgrade", "users", "-r", "base"], empty_database, "users")
     assert tables(empty_database) == set()
+
+
+def test_a_profile_visibility_chosen_before_its_column_existed_is_copied_to_it(empty_database):
+    from common.migrations import upgrade
+
+    upgrade("users", empty_database, "0002_outbox")
+    engine = create_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            for name, chosen in (("pia", "private"), ("fen", "followers"), ("pub", None)):
+                user_id = uuid.uuid4()
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, email, name, provider, status, created_at, updated_at)"
+                        " VALUES (:id, :email, :name, 'local', 'active', now(), now())"
+                    ),
+                    {"id": user_id, "email": f"{name}@example.com", "name": name},
+                )
+                data = '{"theme": "dark"}' if chosen is None else f'{{"profile_visibility": "{chosen}"}}'
+                conn.execute(
+                    text("INSERT INTO preferences (user_id, data, updated_at) VALUES (:id, :data, now())"),
+                    {"id": user_id, "data": data},
+                )
+        upgrade("users", empty_database)
+        with engine.connect() as conn:
+            rows = dict(conn.execute(text("SELECT name, profile_visibility FROM users")).all())
+        assert rows == {"pia": "private", "fen": "followers", "pub": "public"}
+    finally:
+        engine.dispose()
