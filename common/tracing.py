@@ -47,9 +47,11 @@ def release(provider):
     provider.shutdown()
 
 
-def flush_all():
+def flush_all(timeout_millis=1000):
+    """Send every provider's finished spans now; each may take ``timeout_millis`` (an exporter whose collector
+    went away retries for half a minute: it must not hold up the others)."""
     for provider in list(_providers.values()):
-        provider.force_flush()
+        provider.force_flush(timeout_millis)
 
 
 def rename_current_span(name):
