@@ -8,11 +8,16 @@ message id (or None) or raises ``DeliveryFailed``; ``permanent`` failures
 
 import logging
 import smtplib
+from email import policy
 from email.message import EmailMessage
 
 import requests
 
 log = logging.getLogger("notifications.delivery")
+
+# Header lines up to SMTP's own limit (RFC 5322: 998): with the default 78, Python writes a long header such as
+# List-Unsubscribe as RFC 2047 encoded words, which mail providers do not read as a link.
+SMTP_POLICY = policy.default.clone(max_line_length=998)
 
 # SendGrid: 429 and 5xx are worth retrying; other 4xx will fail the same way again.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -88,7 +93,7 @@ class SmtpEmail:
         self.timeout = timeout
 
     def send(self, address, subject, text, reference=None, html=None, headers=None):
-        message = EmailMessage()
+        message = EmailMessage(policy=SMTP_POLICY)
         message["From"], message["To"], message["Subject"] = self.from_email, address, subject
         if reference:
             message["X-Notification-Id"] = reference

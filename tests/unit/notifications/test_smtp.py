@@ -1,69 +1,9 @@
 """The SMTP sender against a small SMTP server on 127.0.0.1 started by the test."""
 
-import email
-
-import eventlet
 import pytest
 
 from notifications.channels import DeliveryFailed, SmtpEmail, senders_from_config
-
-
-class SmtpStandIn:
-    """Just enough SMTP (RFC 5321) to accept or refuse a message: EHLO, MAIL, RCPT, DATA, QUIT."""
-
-    def __init__(self, refuse=()):
-        self.refuse = {address.lower() for address in refuse}
-        self.messages = []
-        self.socket = eventlet.listen(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.server = eventlet.spawn(self._serve)
-
-    def _serve(self):
-        while True:
-            connection, _ = self.socket.accept()
-            eventlet.spawn(self._session, connection)
-
-    def _session(self, connection):
-        stream = connection.makefile("rwb")
-
-        def say(line):
-            stream.write(line.encode() + b"\r\n")
-            stream.flush()
-
-        say("220 stand-in ESMTP")
-        recipients = []
-        while True:
-            line = stream.readline().decode().strip()
-            verb = line[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                say("250 stand-in")
-            elif verb == "MAIL":
-                recipients = []
-                say("250 OK")
-            elif verb == "RCPT":
-                address = line.split(":", 1)[1].strip().strip("<>").lower()
-                if address in self.refuse:
-                    say("550 No such user")
-                else:
-                    recipients.append(address)
-                    say("250 OK")
-            elif verb == "DATA":
-                say("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                while (data := stream.readline()) not in (b".\r\n", b""):
-                    lines.append(data)
-                self.messages.append((recipients, email.message_from_bytes(b"".join(lines))))
-                say("250 OK queued")
-            elif verb == "QUIT" or not line:
-                say("221 Bye")
-                connection.close()
-                return
-            else:
-                say("250 OK")
-
-    def close(self):
-        self.server.kill()
-        self.socket.close()
+from tests.support.smtp_standin import SmtpStandIn
 
 
 @pytest.fixture
@@ -89,3 +29,19 @@ def test_smtp_sends_and_refused_addresses_fail_for_good(smtp):
     with pytest.raises(DeliveryFailed) as down:
         sender.send("to@x.io", "Hello", "Body")
     assert not down.value.permanent
+
+
+def test_smtp_sends_the_text_and_html_as_alternatives_with_the_unsubscribe_headers(smtp):
+    sender = senders_from_config({"EMAIL_BACKEND": "smtp", "SMTP_PORT": smtp.port, "FROM_EMAIL": "from@x.io"})["email"]
+    link = f"<https://lnd.example/notifications/unsubscribe?token={'t' * 60}.{'s' * 43}>"
+    headers = {"List-Unsubscribe": link, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    html = "<p>Caf\u00e9 &amp; more</p>\n.a line that starts with a dot\n"
+    sender.send("to@x.io", "Hello", "Caf\u00e9 & more", reference="n-1", html=html, headers=headers)
+    _, message = smtp.messages[0]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message.get_body(("plain",)).get_content().strip() == "Caf\u00e9 & more"
+    assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == html
+    assert message["List-Unsubscribe"] == link and message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # On the wire the long link is one plain header line: mail providers do not read RFC 2047 encoded words.
+    assert f"List-Unsubscribe: {link}\r\n".encode() in smtp.raw[0]
