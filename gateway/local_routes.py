@@ -81,3 +81,6 @@ class LocalRoutes:
 
     def local_admin_update_setting(self, calls, settings, key, value):
         return admin.change_setting(calls, key, value)
+
+    def local_admin_create_setting(self, calls, settings, key, value):
+        return admin.create_setting(calls, key, value)

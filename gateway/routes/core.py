@@ -57,6 +57,17 @@ ROUTES = [
         response=local.SettingList,
     ),
     Route(
+        "POST",
+        "/admin/settings",
+        "gateway",
+        "admin_create_setting",
+        ADMIN_ONLY,
+        body=local.NewSettingBody,
+        status=201,
+        summary="Set a runtime setting a service declares that is not set yet (409 once set: PUT changes it)",
+        response=local.SettingChange,
+    ),
+    Route(
         "GET",
         "/admin/settings/<key>",
         "gateway",

@@ -13,6 +13,12 @@ class SettingBody(Schema):
     value = fields.Raw(required=True, allow_none=False)
 
 
+class NewSettingBody(SettingBody):
+    key = fields.String(
+        required=True, validate=validate.Length(min=3, max=150), metadata={"description": "<service>.<name>"}
+    )
+
+
 class TokenQuery(Schema):
     token = fields.String(
         validate=validate.Length(max=4096),

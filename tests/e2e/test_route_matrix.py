@@ -60,6 +60,7 @@ GET /.well-known/openid-configuration
 GET /admin/health
 GET /admin/dashboard
 GET /admin/settings
+POST /admin/settings
 GET /admin/settings/<key>
 PUT /admin/settings/<key>
 POST /auth/login
