@@ -550,7 +550,8 @@ def make_event(event_type, user_id=None, course_id=None, envelope_id=None, actor
 
 
 class DomainEvents(EventDispatcher):
-    """``self.events(USER_REGISTERED, user_id=..., **metadata)`` saves one event in the service's outbox.
+    """``self.events(USER_REGISTERED, user_id=..., **metadata)`` saves one event in the service's outbox, its
+    ``actor_id`` and ``request_id`` taken from the worker's context data (the gateway's caller and request).
 
     A SQL service's event is added to the worker's session (its ``Database`` dependency): the next commit saves
     it with the change, so call it before that commit. A MongoDB service's event is written at once. The relay
