@@ -121,9 +121,9 @@ class SqlSettingsWriter:
         if self._stored(key) is not UNSET:
             return False
         try:
-            with self.session.begin_nested():
-                self.session.execute(self.table.insert().values(key=key, value=json.dumps(value), updated_at=utcnow()))
-        except IntegrityError:
+            self.session.execute(self.table.insert().values(key=key, value=json.dumps(value), updated_at=utcnow()))
+        except IntegrityError:  # another request inserted it meanwhile; this worker's session holds nothing else
+            self.session.rollback()
             return False
         return True
 
