@@ -9,8 +9,12 @@ A consumer service inherits ``EventConsumer`` and declares, in its class body:
   (``REQUEUE_DELAY_SECONDS``, 1 s);
 * one line per event type it handles, ``on_course_completed = consume(events.COURSE_COMPLETED)``, so that
   grepping an event's name finds who handles it. The publisher comes from the catalogue
-  (``common.events.publisher_of``). The attribute's name is part of the handler's durable queue
-  (``evt-<publisher>-<TYPE>--<service>.on_<type>``): keep it ``on_`` and the type in lower case;
+  (``common.events.publishers_of``). The attribute's name is part of the handler's durable queue
+  (``evt-<publisher>-<TYPE>--<service>.on_<type>``): keep it ``on_`` and the type in lower case.
+  A group of types handled alike, ``on_<name> = consume_group("<NAME>", *types)`` (a type several services
+  publish, SETTING_CHANGED, is one too), has one queue, ``evt-group-<NAME>--<service>.on_<name>``, bound to
+  each type at each of its publishers' exchanges: every queue costs the broker a round at each start (and the
+  test suite starts the platform often), so types a consumer only logs share one;
 * ``process_event(event)``: what the event means to it, every step idempotent (safe to run again). What it
   returns is handed to ``event_processed(event, result)`` once the event is marked processed (notifications
   sends a small fan-out's emails there, so a failed send does not store the messages twice);
@@ -26,11 +30,13 @@ import logging
 from datetime import timedelta
 
 import eventlet
-from nameko.events import EventHandler
+from kombu import Exchange, Queue, binding
+from nameko.events import EventHandler, get_event_exchange
 from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer
 
 from common.clock import utcnow
-from common.events import publisher_of
+from common.events import publishers_of
 from common.inbox import LEASE, RETRY_DELAY, Inbox
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,8 @@ REQUEUE_DELAY_SECONDS = 1.0
 STALE_BATCH = 100
 # Set on an exception raised because the event could not be recorded: its message goes back to the broker.
 NOT_RECORDED = "event_not_recorded"
+# The ``source_service`` of a handler of a group of types (``consume_group``), the second word of its queue's name.
+GROUP = "group"
 
 
 class Consumption(DependencyProvider):
@@ -78,7 +86,30 @@ def well_formed(event):
 
 class InboxEventHandler(EventHandler):
     """An event handler that gives the message back to the broker only when the event could not be recorded:
-    a recorded event's failure is the inbox's to retry (a requeue would retry it at once, again and again)."""
+    a recorded event's failure is the inbox's to retry (a requeue would retry it at once, again and again).
+
+    ``subscriptions``: the (publisher, event type) pairs it takes, one unless it handles a group (then
+    ``source_service`` is ``GROUP`` and ``event_type`` the group's name): one durable queue bound to each."""
+
+    def __init__(self, source_service, event_type, subscriptions=(), **kwargs):
+        super().__init__(source_service, event_type, **kwargs)
+        self.subscriptions = tuple(subscriptions) or ((source_service, event_type),)
+
+    def setup(self):
+        if self.source_service != GROUP:
+            super().setup()
+            return
+        config = self.container.config
+        bindings, declared = [], set()
+        for publisher, event_type in self.subscriptions:
+            exchange = get_event_exchange(publisher, config)
+            if publisher in declared:  # each exchange is declared once, however many of its types are bound
+                exchange = Exchange(exchange.name, exchange.type, durable=exchange.durable, no_declare=True)
+            declared.add(publisher)
+            bindings.append(binding(exchange, routing_key=event_type))
+        name = f"evt-{GROUP}-{self.event_type}--{self.container.service_name}.{self.method_name}"
+        self.queue = Queue(name, bindings=bindings, durable=True, auto_delete=False, exclusive=False)
+        Consumer.setup(self)  # what EventHandler.setup does once it has made its queue
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None and getattr(exc_info[1], NOT_RECORDED, False):
@@ -87,15 +118,30 @@ class InboxEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
 
 
-def consume(event_type, handler_type=InboxEventHandler):
-    """The handler of ``event_type`` (subscribed at its publisher, by the catalogue): it hands the event to
-    ``handle_event``. Assign it as ``on_<event type in lower case>``."""
-
+def _handler(name):
     def handle(self, event):
         self.handle_event(event)
 
-    handle.__name__ = f"on_{event_type.lower()}"
-    return handler_type.decorator(publisher_of(event_type), event_type)(handle)
+    handle.__name__ = f"on_{name.lower()}"
+    return handle
+
+
+def consume(event_type, handler_type=InboxEventHandler):
+    """The handler of ``event_type`` (subscribed at its publishers, by the catalogue): it hands the event to
+    ``handle_event``. Assign it as ``on_<event type in lower case>``."""
+    publishers = publishers_of(event_type)
+    if len(publishers) > 1:
+        return consume_group(event_type, event_type, handler_type=handler_type)
+    return handler_type.decorator(publishers[0], event_type)(_handler(event_type))
+
+
+def consume_group(name, *event_types, handler_type=InboxEventHandler):
+    """One handler, and one durable queue, for several event types (each at every one of its publishers) that
+    the consumer handles alike. Assign it as ``on_<name in lower case>``."""
+    subscriptions = tuple(
+        (publisher, event_type) for event_type in event_types for publisher in publishers_of(event_type)
+    )
+    return handler_type.decorator(GROUP, name, subscriptions=subscriptions)(_handler(name))
 
 
 class EventConsumer:

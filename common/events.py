@@ -19,9 +19,11 @@ from sqlalchemy import event as sa_event
 
 from common import outbox
 from common.clock import isoformat, utcnow
+from common.context import CallerContext
 from common.metrics import DOMAIN_EVENTS
 from common.mongo import database_for
 from common.outbox import MongoOutbox, OutboxRecord, RelayFailed, SqlOutbox
+from common.services import SERVICES
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,20 @@ _EVENT = {  # every event of the events service; ``event_id`` names the platform
     "organiser_id": _text(required=True),
 }
 _REGISTRATION = {**_EVENT, "registration_id": _text(required=True)}
+# What an edit changed (common/changes.py): {field: {"old", "new"}}, or {"changed": true} for a big value.
+_CHANGES = {"changes": fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)}
+_MODULE = {  # a course's module; ``course_id`` is in the envelope, ``user_id`` is the course's instructor
+    "course_title": _text(required=True),
+    "module_id": _text(required=True),
+    "module_title": _text(required=True),
+}
+_LESSON = {**_MODULE, "lesson_id": _text(required=True), "lesson_title": _text(required=True)}
+_AUTHORED_ASSESSMENT = {
+    "course_title": _text(required=True),
+    "assessment_id": _text(required=True),
+    "assessment_title": _text(required=True),
+}
+_MEDIA = {"media_id": _text(required=True), "filename": _text(required=True)}  # ``user_id``: its owner
 _ASSESSMENT = {
     "assessment_id": _text(required=True),
     "assessment_title": _text(required=True),
@@ -80,6 +96,10 @@ _ASSESSMENT = {
 }
 
 
+# Every service has runtime settings, and publishes SETTING_CHANGED for its own.
+SETTING_OWNERS = tuple(service for service in SERVICES if service != "gateway")
+
+
 def _schema(name, keys):
     return Metadata.from_dict(dict(keys), name=f"{name}Metadata")
 
@@ -87,16 +107,28 @@ def _schema(name, keys):
 @dataclass(frozen=True)
 class EventType:
     name: str
-    publisher: str  # the service whose exchange (``<publisher>.events``) carries it
+    publishers: tuple  # the services whose exchanges (``<publisher>.events``) carry it: one, but for SETTING_CHANGED
     metadata: type  # the marshmallow schema of its ``metadata``
     about: str  # when it is published
+    # What the activity log names as its target: (kind, key), the id being the metadata's (or else the
+    # envelope's) ``key``; None: engagement's general rule (a session, an event, a course, a followee).
+    target: tuple = None
+
+    @property
+    def publisher(self):
+        """The one publisher (ValueError for a type several services publish: see ``publishers``)."""
+        if len(self.publishers) != 1:
+            raise ValueError(f"{self.name} is published by {', '.join(self.publishers)}")
+        return self.publishers[0]
 
 
 CATALOGUE = {}
 
 
-def _event(event_type, publisher, about, /, **keys):
-    CATALOGUE[event_type] = EventType(event_type, publisher, _schema(event_type.title().replace("_", ""), keys), about)
+def _event(event_type, publisher, about, /, target=None, **keys):
+    publishers = (publisher,) if isinstance(publisher, str) else tuple(publisher)
+    metadata = _schema(event_type.title().replace("_", ""), keys)
+    CATALOGUE[event_type] = EventType(event_type, publishers, metadata, about, target)
     return event_type
 
 
@@ -124,13 +156,21 @@ USER_CONFIRMED = _event(
 USER_UPDATED = _event(
     "USER_UPDATED",
     "users",
-    "a profile or the preferences change (``preferences``: the whole new state)",
+    "a profile or the preferences change (``preferences``: the whole new state; ``changes``: an admin's edit)",
+    target=("user", "user_id"),
     fields=fields.List(fields.String(), required=True),
     preferences=fields.Dict(),
     by=_maybe_text(),
+    changes=fields.Dict(keys=fields.String(), values=fields.Dict()),
 )
 USER_DELETED = _event(
-    "USER_DELETED", "users", "an admin deletes an account", email=_text(required=True), by=_maybe_text(), **_REVOKED
+    "USER_DELETED",
+    "users",
+    "an admin deletes an account",
+    target=("user", "user_id"),
+    email=_text(required=True),
+    by=_maybe_text(),
+    **_REVOKED,
 )
 USER_FOLLOWED = _event(
     "USER_FOLLOWED",
@@ -150,6 +190,7 @@ USER_ROLES_CHANGED = _event(
     "USER_ROLES_CHANGED",
     "users",
     "an admin sets an account's roles",
+    target=("user", "user_id"),
     before=fields.List(fields.String(), required=True),
     after=fields.List(fields.String(), required=True),
     by=_maybe_text(),
@@ -168,7 +209,9 @@ USER_DISABLED = _event(
     "USER_DISABLED",
     "users",
     "an admin disables an account",
+    target=("user", "user_id"),
     status=_text(required=True),
+    previous_status=_text(),
     by=_maybe_text(),
     **_REVOKED,
 )
@@ -216,6 +259,86 @@ COURSE_CREATED = _event(
     source=_text(),
 )
 COURSE_PUBLISHED = _event("COURSE_PUBLISHED", "training", "a course is published", title=_text(required=True))
+# Authoring (``user_id``: the course's instructor, whoever edited it; ``actor_id`` says who did).
+COURSE_UPDATED = _event(
+    "COURSE_UPDATED",
+    "training",
+    "a course's own fields change, it is unpublished (``status``) or its modules reordered (``module_order``)",
+    target=("course", "course_id"),
+    title=_text(required=True),
+    **_CHANGES,
+)
+COURSE_DELETED = _event(
+    "COURSE_DELETED",
+    "training",
+    "a course is deleted, with its assessments",
+    target=("course", "course_id"),
+    title=_text(required=True),
+)
+MODULE_ADDED = _event("MODULE_ADDED", "training", "a module is added", target=("module", "module_id"), **_MODULE)
+MODULE_UPDATED = _event(
+    "MODULE_UPDATED",
+    "training",
+    "a module's fields change or its lessons are reordered (``lesson_order``)",
+    target=("module", "module_id"),
+    **_MODULE,
+    **_CHANGES,
+)
+MODULE_DELETED = _event(
+    "MODULE_DELETED",
+    "training",
+    "a module is removed with its lessons (``lessons``: how many)",
+    target=("module", "module_id"),
+    lessons=fields.Integer(required=True),
+    **_MODULE,
+)
+LESSON_ADDED = _event("LESSON_ADDED", "training", "a lesson is added", target=("lesson", "lesson_id"), **_LESSON)
+LESSON_UPDATED = _event(
+    "LESSON_UPDATED",
+    "training",
+    "a lesson changes (its content: only that it changed)",
+    target=("lesson", "lesson_id"),
+    **_LESSON,
+    **_CHANGES,
+)
+LESSON_DELETED = _event("LESSON_DELETED", "training", "a lesson is removed", target=("lesson", "lesson_id"), **_LESSON)
+ASSESSMENT_CREATED = _event(
+    "ASSESSMENT_CREATED",
+    "training",
+    "an assessment is made for a course",
+    target=("assessment", "assessment_id"),
+    **_AUTHORED_ASSESSMENT,
+)
+ASSESSMENT_UPDATED = _event(
+    "ASSESSMENT_UPDATED",
+    "training",
+    "an assessment's settings or questions change (questions: only that they changed)",
+    target=("assessment", "assessment_id"),
+    **_AUTHORED_ASSESSMENT,
+    **_CHANGES,
+)
+ASSESSMENT_DELETED = _event(
+    "ASSESSMENT_DELETED",
+    "training",
+    "an assessment is deleted",
+    target=("assessment", "assessment_id"),
+    **_AUTHORED_ASSESSMENT,
+)
+MEDIA_UPDATED = _event(
+    "MEDIA_UPDATED",
+    "training",
+    "a media item is renamed or shared (``user_id``: its owner)",
+    target=("media", "media_id"),
+    **_MEDIA,
+    **_CHANGES,
+)
+MEDIA_DELETED = _event(
+    "MEDIA_DELETED",
+    "training",
+    "a media item and its bytes are deleted (``user_id``: its owner)",
+    target=("media", "media_id"),
+    **_MEDIA,
+)
 COURSE_ENROLLED = _event("COURSE_ENROLLED", "training", "a learner enrols", title=_text(required=True))
 COURSE_UNENROLLED = _event("COURSE_UNENROLLED", "training", "a learner leaves a course")
 LESSON_COMPLETED = _event(
@@ -254,6 +377,7 @@ CERTIFICATE_REVOKED = _event(
     "CERTIFICATE_REVOKED",
     "training",
     "an admin or the course's instructor revokes a certificate (``user_id`` is the holder)",
+    target=("certificate", "certificate_id"),
     certificate_id=_text(required=True),
     course_title=_text(required=True),
     holder_name=_text(required=True),
@@ -265,6 +389,7 @@ CERTIFICATE_REISSUED = _event(
     "CERTIFICATE_REISSUED",
     "training",
     "a certificate is replaced by a new one (``certificate_id`` is the new one, ``replaces`` the old)",
+    target=("certificate", "certificate_id"),
     certificate_id=_text(required=True),
     replaces=_text(required=True),
     course_title=_text(required=True),
@@ -343,14 +468,45 @@ BADGE_AWARDED = _event(
     badge_name=_text(required=True),
     title=_text(required=True),
 )
+# every service: its runtime settings (common/runtime_settings.py), on its own exchange
+SETTING_CHANGED = _event(
+    "SETTING_CHANGED",
+    SETTING_OWNERS,
+    "an admin sets a runtime setting (``created``: POST of one not set yet; ``old_value``: the default then)",
+    target=("setting", "key"),
+    key=_text(required=True),
+    service=_text(required=True),
+    old_value=fields.Raw(required=True, allow_none=True),
+    new_value=fields.Raw(required=True, allow_none=True),
+    default=fields.Raw(required=True, allow_none=True),
+    created=fields.Boolean(required=True),
+)
 
 EVENT_TYPES = frozenset(CATALOGUE)
-PUBLISHER_OF = {name: entry.publisher for name, entry in CATALOGUE.items()}
+# The publisher of each type one service publishes (SETTING_CHANGED's is the setting's ``service``).
+PUBLISHER_OF = {name: entry.publishers[0] for name, entry in CATALOGUE.items() if len(entry.publishers) == 1}
 
 
 def publisher_of(event_type):
-    """The service that publishes ``event_type`` (KeyError for a type the catalogue does not list)."""
+    """The service that publishes ``event_type`` (KeyError for a type the catalogue does not list, ValueError for
+    one that several services publish)."""
     return CATALOGUE[event_type].publisher
+
+
+def publishers_of(event_type):
+    """Every service that publishes ``event_type``, as a tuple (KeyError for a type the catalogue does not list)."""
+    return CATALOGUE[event_type].publishers
+
+
+def target_of(event):
+    """``(kind, id)`` of what the catalogue says ``event`` is about, ``(kind, None)`` when its id is missing, or
+    ``None`` when the catalogue names no target for its type."""
+    entry = CATALOGUE.get(event.get("event_type"))
+    if entry is None or entry.target is None:
+        return None
+    kind, key = entry.target
+    value = (event.get("metadata") or {}).get(key) or event.get(key)
+    return kind, None if value is None else str(value)
 
 
 def metadata_errors(event_type, metadata):
@@ -358,8 +514,12 @@ def metadata_errors(event_type, metadata):
     return CATALOGUE[event_type].metadata().validate(metadata)
 
 
-def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
+def make_event(event_type, user_id=None, course_id=None, envelope_id=None, actor_id=None, request_id=None, **metadata):
     """Build the platform's envelope for one occurrence of ``event_type``.
+
+    ``user_id`` is who the event is about (its subject); ``actor_id`` who did it (the signed-in caller whose
+    request caused it; None for an operator's or an internal call, a timer) and ``request_id`` the gateway's
+    id of that request. ``DomainEvents`` fills the last two from the worker's context data.
 
     The envelope's ``event_id`` is random unless ``envelope_id`` gives it: a publisher that may have to
     publish one occurrence again (after a failure between publishing and recording it) derives it from the
@@ -380,6 +540,8 @@ def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **met
         "event_type": event_type,
         "timestamp": isoformat(utcnow()),
         "user_id": None if user_id is None else str(user_id),
+        "actor_id": None if actor_id is None else str(actor_id),
+        "request_id": None if request_id is None else str(request_id),
         "metadata": metadata,
     }
     if course_id is not None:
@@ -388,7 +550,8 @@ def make_event(event_type, user_id=None, course_id=None, envelope_id=None, **met
 
 
 class DomainEvents(EventDispatcher):
-    """``self.events(USER_REGISTERED, user_id=..., **metadata)`` saves one event in the service's outbox.
+    """``self.events(USER_REGISTERED, user_id=..., **metadata)`` saves one event in the service's outbox, its
+    ``actor_id`` and ``request_id`` taken from the worker's context data (the gateway's caller and request).
 
     A SQL service's event is added to the worker's session (its ``Database`` dependency): the next commit saves
     it with the change, so call it before that commit. A MongoDB service's event is written at once. The relay
@@ -478,7 +641,17 @@ class OutboxWriter:
         self.headers = headers
 
     def __call__(self, event_type, user_id=None, course_id=None, envelope_id=None, **metadata):
-        event = make_event(event_type, user_id=user_id, course_id=course_id, envelope_id=envelope_id, **metadata)
+        # Who did it and in which request: the caller the gateway put in context data (none for an operator).
+        caller = CallerContext(self.worker_ctx)
+        event = make_event(
+            event_type,
+            user_id=user_id,
+            course_id=course_id,
+            envelope_id=envelope_id,
+            actor_id=caller.user_id,
+            request_id=caller.request_id,
+            **metadata,
+        )
         self.provider.write(self.worker_ctx, event, self.headers)
         # Counted as saved (registrations, logins, enrollments, ...); the relay publishes it after the commit.
         DOMAIN_EVENTS.labels(self.worker_ctx.service_name, event_type).inc()

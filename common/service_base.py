@@ -1,7 +1,8 @@
-"""Entrypoints every service has: ``health`` (which checks the service's store) and the runtime-settings RPC pair.
+"""Entrypoints every service has: ``health`` (which checks the service's store) and the runtime-settings RPCs.
 
 A service class inherits these and declares ``name``, ``caller`` (a
-``Caller``) and ``settings`` (a ``RuntimeSettings``); ``stats`` is its own.
+``Caller``), ``settings`` (a ``RuntimeSettings``) and ``events`` (its
+``DomainEvents``: a setting's change is announced there); ``stats`` is its own.
 """
 
 from common import broker_survival, logs
@@ -59,11 +60,13 @@ class PlatformService:
         return self.settings.listing()
 
     @rpc
-    def create_setting(self, key, value):
+    def update_setting(self, key, value):
+        """Change a declared setting (404 for a key the service does not declare)."""
         self.caller.require_role(ADMIN)
-        return self.settings.create(key, value)
+        return self.settings.update(key, value, publish=self.events)
 
     @rpc
-    def update_setting(self, key, value):
+    def create_setting(self, key, value):
+        """Set a declared setting that has no stored value yet (400 unknown key, 409 set already)."""
         self.caller.require_role(ADMIN)
-        return self.settings.update(key, value)
+        return self.settings.create(key, value, publish=self.events)

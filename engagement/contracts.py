@@ -46,13 +46,41 @@ class Date(fields.String):
 # -- what the RPCs accept ------------------------------------------------------
 
 
+EVENT_TYPE = validate.Regexp(r"^[A-Z_]{3,50}$")
+
+
 class ActivityQuery(Contract, PageQuerySchema):
-    user_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    type = fields.String(
-        load_default=None, validate=validate.Regexp(r"^[A-Z_]{3,50}$"), metadata={"description": "event type"}
+    """The activity log's filters, each optional; ``type``, ``from`` and ``to`` are the older names of
+    ``action``, ``since`` and ``until`` (giving both names of one filter with different values is a 400)."""
+
+    user_id = fields.String(
+        load_default=None, validate=validate.Length(max=36), metadata={"description": "who the event is about"}
     )
-    since = Moment(data_key="from", load_default=None, metadata={"description": "ISO date or date-time"})
-    until = Moment(data_key="to", load_default=None, metadata={"description": "ISO date or date-time"})
+    actor_id = fields.String(
+        load_default=None,
+        validate=validate.Length(max=36),
+        metadata={"description": "who did it: the signed-in caller whose request caused the event"},
+    )
+    action = fields.String(load_default=None, validate=EVENT_TYPE, metadata={"description": "event type"})
+    type = fields.String(load_default=None, validate=EVENT_TYPE, metadata={"description": "event type (as action)"})
+    target_type = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[a-z_]{1,30}$"),
+        metadata={"description": "course, module, lesson, assessment, media, certificate, user, setting, ..."},
+    )
+    target_id = fields.String(load_default=None, validate=validate.Length(min=1, max=150))
+    request_id = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": "the X-Request-ID"}
+    )
+    since = Moment(load_default=None, metadata={"description": "ISO date or date-time (included)"})
+    until = Moment(load_default=None, metadata={"description": "ISO date or date-time (included)"})
+    from_ = Moment(data_key="from", load_default=None, metadata={"description": "as since"})
+    to = Moment(load_default=None, metadata={"description": "as until"})
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={"description": "csv: the entries selected (newest first, at most 10,000) as a CSV file"},
+    )
 
 
 class MetricsQuery(Contract):
@@ -98,12 +126,25 @@ class ActivityTarget(Schema):
 
 
 class Activity(Schema):
-    id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"description": "the event's id"})
     event_type = fields.String(required=True)
+    action = fields.String(required=True, metadata={"description": "what was done: the event type"})
     service = fields.String(required=True, allow_none=True)
-    user_id = fields.String(required=True, allow_none=True)
+    user_id = fields.String(required=True, allow_none=True, metadata={"description": "who the event is about"})
+    actor_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "who did it (null: an operator, a timer, the system)"}
+    )
+    request_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "the X-Request-ID of the request that did it"}
+    )
     course_id = fields.String(required=True, allow_none=True)
     target = fields.Nested(ActivityTarget, required=True, allow_none=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        required=True,
+        metadata={"description": 'field -> {"old", "new"}, or {"changed": true} for a long value'},
+    )
     metadata = fields.Dict(required=True)
     timestamp = fields.DateTime(required=True, allow_none=True)
 

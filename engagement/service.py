@@ -1,9 +1,10 @@
 """The engagement service: activity log, points, badges, leaderboard, feedback, tracking, metrics. Entrypoints only.
 
-It consumes every event type of the catalogue (``common.events``), one handler and so one durable queue each,
-through ``common.consumers``: each event is recorded in ``inbox`` (without its secrets) before it is handled,
-a failed handling is retried by the ``handle_interrupted`` timer up to ``MAX_PROCESS_ATTEMPTS`` attempts, and
-an event that could not even be recorded goes back to the broker. What an event means is ``reactions.on_event``.
+It consumes every event type of the catalogue (``common.events``), one handler and so one durable queue each
+(those it only logs, ``activity.LOGGED_ONLY``, share one), through ``common.consumers``: each event is recorded
+in ``inbox`` (without its secrets) before it is handled, a failed handling is retried by the
+``handle_interrupted`` timer up to ``MAX_PROCESS_ATTEMPTS`` attempts, and an event that could not even be
+recorded goes back to the broker. What an event means is ``reactions.on_event``.
 """
 
 from datetime import timedelta
@@ -11,7 +12,7 @@ from datetime import timedelta
 from common import events as catalogue
 from common import service_base
 from common.clock import utcnow
-from common.consumers import MAX_ATTEMPTS, Consumption, EventConsumer, consume
+from common.consumers import MAX_ATTEMPTS, Consumption, EventConsumer, consume, consume_group
 from common.context import Caller
 from common.contracts import accepts
 from common.events import DomainEvents
@@ -92,6 +93,8 @@ class EngagementService(EventConsumer, service_base.PlatformService):
     on_event_reminder = consume(catalogue.EVENT_REMINDER)
     on_event_attended = consume(catalogue.EVENT_ATTENDED)
     on_badge_awarded = consume(catalogue.BADGE_AWARDED)
+    # What only the log records (authoring, media and settings: activity.LOGGED_ONLY) shares one queue.
+    on_logged_only = consume_group("LOGGED_ONLY", *activity.LOGGED_ONLY)
 
     redact_inbox = staticmethod(activity.scrub)  # the inbox keeps events without their secrets
 
@@ -119,10 +122,42 @@ class EngagementService(EventConsumer, service_base.PlatformService):
 
     @rpc
     @accepts(contracts.ActivityQuery)
-    def list_activity(self, user_id=None, type=None, since=None, until=None, page=1, page_size=20):  # noqa: A002
-        """Admin: the audit trail, newest first; filters by user, event type and period."""
+    def list_activity(
+        self,
+        user_id=None,
+        actor_id=None,
+        action=None,
+        type=None,  # noqa: A002
+        target_type=None,
+        target_id=None,
+        request_id=None,
+        since=None,
+        until=None,
+        from_=None,
+        to=None,
+        page=1,
+        page_size=20,
+        format="json",  # noqa: A002
+    ):
+        """Admin: the audit trail, newest first, filtered by subject, actor, action, target, request and period;
+        ``format="csv"``: every selected entry (up to ``activity.MAX_CSV_ROWS``) as a CSV file."""
         self.caller.require_role(ADMIN)
-        return activity.listing(self.db, user_id, type, since, until, page, page_size)
+        criteria = activity.query_of(
+            type=type,
+            from_=from_,
+            to=to,
+            action=action,
+            since=since,
+            until=until,
+            user_id=user_id,
+            actor_id=actor_id,
+            target_type=target_type,
+            target_id=target_id,
+            request_id=request_id,
+        )
+        if format == "csv":
+            return activity.export_csv(self.db, criteria)
+        return activity.listing(self.db, criteria, page, page_size)
 
     @rpc
     @accepts(contracts.MetricsQuery)

@@ -1,6 +1,7 @@
 """MongoDB collections of engagement and their indexes (created at start).
 
-* ``activity_log``: every domain event, ``_id`` = event_id (a redelivery is a duplicate key).
+* ``activity_log``: every domain event, ``_id`` = event_id (a redelivery is a duplicate key), indexed for its
+  filters: time, subject, action, actor, target, request.
 * ``points``: the ledger, unique on ``key`` (action, user, what it was for): points once per thing done.
 * ``badges``: unique per (user, badge).
 * ``feedback``: unique per (user, target type, target id): once each, edited in place.
@@ -40,6 +41,10 @@ def ensure_indexes(db):
     db[ACTIVITY].create_index([("user_id", ASC), ("timestamp", DESC)])
     db[ACTIVITY].create_index([("event_type", ASC), ("timestamp", DESC)])
     db[ACTIVITY].create_index([("day", ASC), ("event_type", ASC)])
+    # The audit trail's filters: who did it, on what, in which request (each newest first).
+    db[ACTIVITY].create_index([("actor_id", ASC), ("timestamp", DESC)])
+    db[ACTIVITY].create_index([("target_type", ASC), ("target_id", ASC), ("timestamp", DESC)])
+    db[ACTIVITY].create_index("request_id")
     db[POINTS].create_index("key", unique=True)
     db[POINTS].create_index([("at", DESC), ("course_id", ASC)])
     db[POINTS].create_index([("user_id", ASC), ("at", DESC)])

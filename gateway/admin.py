@@ -72,11 +72,12 @@ def one_setting(calls, key):
     raise NotFound(f"No setting {key!r}")
 
 
-def create_setting(calls, key, value):
-    service, name = split_key(key)
-    return calls.call(service, "create_setting", {"key": name, "value": value})
-
-
 def change_setting(calls, key, value):
     service, name = split_key(key)
     return calls.call(service, "update_setting", {"key": name, "value": value})
+
+
+def create_setting(calls, key, value):
+    """The owning service sets it if it declares it and it is not set yet (400 unknown, 409 set already)."""
+    service, name = split_key(key)
+    return calls.call(service, "create_setting", {"key": name, "value": value})

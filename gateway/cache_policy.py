@@ -9,7 +9,8 @@ every answer of it stale at once. Three things drop groups:
 * an event the services publish (``EVENT_DROPS``): a change made anywhere else (another service, an
   operator's RPC, a consumer) drops its groups in every gateway replica as soon as it is heard;
 * time: an answer is kept ``GATEWAY.CACHE.TTL_SECONDS`` (1 s by default) from the moment it was asked
-  for, so that a change that publishes no event (a lesson edited, a course unpublished) is seen within it.
+  for, so that a change whose event is lost to a gateway (published while it was not listening) is seen
+  within it.
 
 Every key names the caller (user id and the roles of the token) or ``anonymous``: an answer is only ever
 replayed to the caller it was made for, so the cache shows nobody what the service would not (drafts,
@@ -93,6 +94,17 @@ EVENT_DROPS = {
         _types(
             "COURSE_CREATED",
             "COURSE_PUBLISHED",
+            # authoring: what the catalog, a course and its lessons show (assessments are not cached reads)
+            "COURSE_UPDATED",
+            "COURSE_DELETED",
+            "MODULE_ADDED",
+            "MODULE_UPDATED",
+            "MODULE_DELETED",
+            "LESSON_ADDED",
+            "LESSON_UPDATED",
+            "LESSON_DELETED",
+            # a deleted item's link in a lesson is dead (a rename or a share changes no cached read)
+            "MEDIA_DELETED",
             "COURSE_ENROLLED",
             "COURSE_UNENROLLED",
             "LESSON_COMPLETED",

@@ -79,8 +79,8 @@ class LocalRoutes:
     def local_admin_setting(self, calls, settings, key):
         return admin.one_setting(calls, key)
 
-    def local_admin_create_setting(self, calls, settings, key, value):
-        return admin.create_setting(calls, key, value)
-
     def local_admin_update_setting(self, calls, settings, key, value):
         return admin.change_setting(calls, key, value)
+
+    def local_admin_create_setting(self, calls, settings, key, value):
+        return admin.create_setting(calls, key, value)

@@ -17,6 +17,7 @@ from common.clock import utcnow
 from common.consumers import Consumption, EventConsumer, consume
 from common.context import Caller
 from common.contracts import accepts
+from common.events import DomainEvents
 from common.mongo import MongoDatabase
 from common.roles import ADMIN, normalize_role
 from common.rpc import RpcProxy, rpc
@@ -55,6 +56,8 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
     # One lease for an event's handling and a message's sending (NOTIFICATIONS.SEND_LEASE_SECONDS).
     consumption = Consumption("NOTIFICATIONS", lease_key="SEND_LEASE_SECONDS")
     users = RpcProxy("users")
+    # What it publishes (SETTING_CHANGED, for its runtime settings) goes through an outbox like every publisher's.
+    events = DomainEvents()
 
     # -- events -> messages: one handler per event type with a template (at most EVENT_CONCURRENCY at once) --
 
@@ -132,6 +135,11 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
         # an event that cannot be handled is retried at most MAX_PROCESS_ATTEMPTS times and holds nothing back.
         self.handle_interrupted_events()
         self._sender().send_due_retries(self.now())
+
+    @ConfiguredTimer.decorator("OUTBOX", "RELAY_INTERVAL", 1)
+    def relay_outbox(self):
+        """Publish the events the broker did not take right after their change (it was down)."""
+        self.events.relay()
 
     @ConfiguredTimer.decorator("NOTIFICATIONS", "DIGEST_INTERVAL", 300)
     def send_digests(self):

@@ -14,6 +14,8 @@ from datetime import timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from common import events
+from common.changes import changes_between
 from common.clock import as_utc, isoformat, utcnow
 from common.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from training import courses, enrollments, scoring
@@ -73,6 +75,43 @@ def update(db, assessment, data):
     return db[ASSESSMENTS].find_one_and_update(
         {"_id": assessment["_id"]}, {"$set": changes}, return_document=ReturnDocument.AFTER
     )
+
+
+# -- authoring, announced (``user_id``: the course's instructor; who did it is the envelope's ``actor_id``)
+
+
+def _announce(publish, event_type, course, assessment, **metadata):
+    publish(
+        event_type,
+        user_id=course.get("instructor_id"),
+        course_id=course["_id"],
+        course_title=course["title"],
+        assessment_id=assessment["_id"],
+        assessment_title=assessment["title"],
+        **metadata,
+    )
+
+
+def add(db, publish, course, author_id, data):
+    created = create(db, course["_id"], author_id, data)
+    _announce(publish, events.ASSESSMENT_CREATED, course, created)
+    return created
+
+
+def edit(db, publish, course, assessment, data):
+    changed = update(db, assessment, data)
+    if changed is None:
+        raise NotFound("No such assessment")
+    # Questions are a long nested list: the log records that they changed, not how.
+    found = changes_between(assessment, changed, sorted(data), opaque=("questions",))
+    if found:
+        _announce(publish, events.ASSESSMENT_UPDATED, course, changed, changes=found)
+    return changed
+
+
+def remove(db, publish, course, assessment):
+    if db[ASSESSMENTS].delete_one({"_id": assessment["_id"]}).deleted_count:
+        _announce(publish, events.ASSESSMENT_DELETED, course, assessment)
 
 
 def find(db, assessment_id):

@@ -1,7 +1,9 @@
 """Course authoring: changing a course, its modules and lessons, publishing, and courses made from YouTube
-playlists. Every edit goes through ``courses.update`` (optimistic concurrency on the course document)."""
+playlists. Every edit goes through ``courses.update`` (optimistic concurrency on the course document) and is
+announced with what it changed (``common.changes``: old and new values, a lesson's content only as changed)."""
 
 from common import events
+from common.changes import changes_between
 from common.clock import utcnow
 from common.exceptions import ValidationError
 from training import courses
@@ -14,10 +16,18 @@ def create(db, announce, instructor_id, data, **about):
     return course
 
 
-def change(db, caller, course_id, changes):
+def change(db, announce, caller, course_id, changes):
     if "tags" in changes:
         changes["tags"] = sorted({tag.strip().lower() for tag in changes["tags"] if tag.strip()})
-    return courses.update(db, caller, course_id, lambda course: course.update(changes))
+    before = {}
+
+    def apply(course):
+        before.update({key: course.get(key) for key in changes})
+        course.update(changes)
+
+    course = courses.update(db, caller, course_id, apply)
+    _course_changed(announce, course, changes_between(before, course, sorted(changes)))
+    return course
 
 
 def publish(db, announce, caller, course_id):
@@ -38,64 +48,159 @@ def publish(db, announce, caller, course_id):
     return course
 
 
-def unpublish(db, caller, course_id):
-    return courses.update(db, caller, course_id, lambda course: course.update(status=courses.DRAFT))
+def unpublish(db, announce, caller, course_id):
+    before = {}
+
+    def apply(course):
+        before["status"] = course["status"]
+        course["status"] = courses.DRAFT
+
+    course = courses.update(db, caller, course_id, apply)
+    _course_changed(announce, course, changes_between(before, course, ["status"]))
+    return course
 
 
-def delete(db, caller, course_id):
+def delete(db, announce, caller, course_id):
     course = courses.editable(db, caller, course_id)
-    db[COURSES].delete_one({"_id": course["_id"]})
+    deleted = db[COURSES].delete_one({"_id": course["_id"]}).deleted_count
     # Its assessments go with it; enrollments, attempts and certificates stay as history.
     db[ASSESSMENTS].delete_many({"course_id": course["_id"]})
+    if deleted:  # of two concurrent deletions, the one that deleted it says so
+        _about_course(announce, events.COURSE_DELETED, course, title=course["title"])
     return course["_id"]
+
+
+# -- what authoring announces (``user_id``: the course's instructor; the actor is in the envelope) ---------
+
+
+def _about_course(announce, event_type, course, **metadata):
+    announce(event_type, user_id=course.get("instructor_id"), course_id=course["_id"], **metadata)
+
+
+def _course_changed(announce, course, changes):
+    if changes:
+        _about_course(announce, events.COURSE_UPDATED, course, title=course["title"], changes=changes)
+
+
+def _about_module(announce, event_type, course, module, **metadata):
+    _about_course(
+        announce,
+        event_type,
+        course,
+        course_title=course["title"],
+        module_id=module["id"],
+        module_title=module["title"],
+        **metadata,
+    )
+
+
+def _about_lesson(announce, event_type, course, module, lesson, **metadata):
+    _about_module(
+        announce, event_type, course, module, lesson_id=lesson["id"], lesson_title=lesson["title"], **metadata
+    )
+
+
+def _ids(items):
+    return [item["id"] for item in items]
 
 
 # -- modules and lessons -------------------------------------------------------------
 
 
-def add_module(db, caller, course_id, data):
+def add_module(db, announce, caller, course_id, data):
     module = courses.new_module(data)
-    courses.update(db, caller, course_id, lambda course: course["modules"].append(module))
+    course = courses.update(db, caller, course_id, lambda course: course["modules"].append(module))
+    _about_module(announce, events.MODULE_ADDED, course, module)
 
 
-def change_module(db, caller, course_id, module_id, changes):
-    courses.update(db, caller, course_id, lambda course: courses.module_of(course, module_id).update(changes))
+def change_module(db, announce, caller, course_id, module_id, changes):
+    before = {}
+
+    def apply(course):
+        module = courses.module_of(course, module_id)
+        before.update({key: module.get(key) for key in changes})
+        module.update(changes)
+
+    course = courses.update(db, caller, course_id, apply)
+    module = courses.module_of(course, module_id)
+    found = changes_between(before, module, sorted(changes))
+    if found:
+        _about_module(announce, events.MODULE_UPDATED, course, module, changes=found)
 
 
-def remove_module(db, caller, course_id, module_id):
-    courses.update(db, caller, course_id, lambda course: course["modules"].remove(courses.module_of(course, module_id)))
+def remove_module(db, announce, caller, course_id, module_id):
+    removed = {}
+
+    def apply(course):
+        removed["module"] = courses.module_of(course, module_id)
+        course["modules"].remove(removed["module"])
+
+    course = courses.update(db, caller, course_id, apply)
+    module = removed["module"]
+    _about_module(announce, events.MODULE_DELETED, course, module, lessons=len(module["lessons"]))
 
 
-def reorder_modules(db, caller, course_id, ids):
+def reorder_modules(db, announce, caller, course_id, ids):
+    before = {}
+
     def reorder(course):
+        before["module_order"] = _ids(course["modules"])
         course["modules"] = courses.reordered(course["modules"], ids, "module")
 
-    courses.update(db, caller, course_id, reorder)
+    course = courses.update(db, caller, course_id, reorder)
+    after = {"module_order": _ids(course["modules"])}
+    _course_changed(announce, course, changes_between(before, after))
 
 
-def add_lesson(db, caller, course_id, module_id, data):
+def add_lesson(db, announce, caller, course_id, module_id, data):
     lesson = courses.new_lesson(data)
-    courses.update(db, caller, course_id, lambda course: courses.module_of(course, module_id)["lessons"].append(lesson))
+    course = courses.update(
+        db, caller, course_id, lambda course: courses.module_of(course, module_id)["lessons"].append(lesson)
+    )
+    _about_lesson(announce, events.LESSON_ADDED, course, courses.module_of(course, module_id), lesson)
 
 
-def change_lesson(db, caller, course_id, lesson_id, changes):
-    courses.update(db, caller, course_id, lambda course: courses.lesson_of(course, lesson_id)[1].update(changes))
+def change_lesson(db, announce, caller, course_id, lesson_id, changes):
+    before = {}
+
+    def apply(course):
+        lesson = courses.lesson_of(course, lesson_id)[1]
+        before.update({key: lesson.get(key) for key in changes})
+        lesson.update(changes)
+
+    course = courses.update(db, caller, course_id, apply)
+    module, lesson = courses.lesson_of(course, lesson_id)
+    # A lesson's content may be long: the log records that it changed, not the text.
+    found = changes_between(before, lesson, sorted(changes), opaque=("content",))
+    if found:
+        _about_lesson(announce, events.LESSON_UPDATED, course, module, lesson, changes=found)
 
 
-def remove_lesson(db, caller, course_id, lesson_id):
+def remove_lesson(db, announce, caller, course_id, lesson_id):
+    removed = {}
+
     def remove(course):
         module, lesson = courses.lesson_of(course, lesson_id)
         module["lessons"].remove(lesson)
+        removed.update(module=module, lesson=lesson)
 
-    courses.update(db, caller, course_id, remove)
+    course = courses.update(db, caller, course_id, remove)
+    _about_lesson(announce, events.LESSON_DELETED, course, removed["module"], removed["lesson"])
 
 
-def reorder_lessons(db, caller, course_id, module_id, ids):
+def reorder_lessons(db, announce, caller, course_id, module_id, ids):
+    before = {}
+
     def reorder(course):
         module = courses.module_of(course, module_id)
+        before["lesson_order"] = _ids(module["lessons"])
         module["lessons"] = courses.reordered(module["lessons"], ids, "lesson")
 
-    courses.update(db, caller, course_id, reorder)
+    course = courses.update(db, caller, course_id, reorder)
+    module = courses.module_of(course, module_id)
+    found = changes_between(before, {"lesson_order": _ids(module["lessons"])})
+    if found:
+        _about_module(announce, events.MODULE_UPDATED, course, module, changes=found)
 
 
 # -- from a YouTube playlist ---------------------------------------------------------

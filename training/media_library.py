@@ -1,7 +1,10 @@
 """The media flows behind the media RPCs: uploads (presigned to S3 or through the gateway), listing, sharing,
 links and deletion. Metadata in the ``media`` collection (``store.MediaItems``); bytes in the storage backend
-(``media_storage``); the rules in ``media``."""
+(``media_storage``); the rules in ``media``. A rename, a share and a deletion are announced (MEDIA_UPDATED,
+MEDIA_DELETED; ``user_id`` is the owner, the envelope's ``actor_id`` who did it)."""
 
+from common import events
+from common.changes import changes_between
 from common.clock import utcnow
 from common.exceptions import PayloadTooLarge, ValidationError
 from common.pagination import offset_of
@@ -10,10 +13,11 @@ from training import media
 
 
 class MediaLibrary:
-    def __init__(self, items, storage, caller):
+    def __init__(self, items, storage, caller, announce):
         self.items = items
         self.storage = storage
         self.caller = caller
+        self.announce = announce  # the service's ``self.events``
 
     def request_upload(self, filename, content_type, size, public):
         """A new pending item and where to send its bytes: an S3 presigned POST, or the gateway's upload route."""
@@ -72,13 +76,21 @@ class MediaLibrary:
         doc = self.managed(media_id)
         if "filename" in changes:
             changes["filename"] = media.safe_filename(changes["filename"])
-        return media.view(self.items.change(doc["_id"], changes))
+        changed = self.items.change(doc["_id"], changes)
+        found = changes_between(doc, changed, sorted(changes))
+        if found:
+            self._announce(events.MEDIA_UPDATED, changed, changes=found)
+        return media.view(changed)
 
     def delete(self, media_id):
         doc = self.managed(media_id)
         self.storage.delete(doc["storage_key"])
-        self.items.delete(doc["_id"])
+        if self.items.delete(doc["_id"]):
+            self._announce(events.MEDIA_DELETED, doc)
         return {"deleted": True, "id": doc["_id"]}
+
+    def _announce(self, event_type, doc, **metadata):
+        self.announce(event_type, user_id=doc["owner_id"], media_id=doc["_id"], filename=doc["filename"], **metadata)
 
     def url(self, media_id):
         """A time-limited URL: S3 presigned GET, CloudFront signed URL, or the gateway's signed download link."""

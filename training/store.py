@@ -79,9 +79,6 @@ class Assessments(Repository):
     def of_course(self, course_id):
         return list(self.collection.find({"course_id": course_id}).sort("created_at", 1))
 
-    def delete(self, assessment_id):
-        self.collection.delete_one({"_id": assessment_id})
-
 
 class Attempts(Repository):
     name = ATTEMPTS
@@ -121,7 +118,8 @@ class MediaItems(Repository):
         return self.get(media_id)
 
     def delete(self, media_id):
-        self.collection.delete_one({"_id": media_id})
+        """Whether this call deleted it (of two concurrent deletions, one did)."""
+        return bool(self.collection.delete_one({"_id": media_id}).deleted_count)
 
 
 REPOSITORIES = {

@@ -2,6 +2,7 @@
 ``revoked_before`` in its event, so the gateway refuses the account's older tokens at once."""
 
 from common import events
+from common.changes import changes_between
 from common.revocations import revoked_before_now
 from users import accounts
 from users.contracts import ACTIVE
@@ -11,12 +12,23 @@ def update_user(session, publish, user_id, changes, by):
     user = accounts.get_user(session, user_id, for_update=True)
     if changes.get("status", ACTIVE) != ACTIVE:
         accounts.ensure_not_last_admin(session, user)
-    was_active = user.status == ACTIVE
+    previous_status = user.status
+    before = {key: getattr(user, key, None) for key in changes}
     accounts.update_profile(user, changes)
-    publish(events.USER_UPDATED, user_id=user.id, fields=sorted(changes), by=by)
-    if was_active and user.status != ACTIVE:
+    after = {key: getattr(user, key, None) for key in changes}
+    # Old and new values for the audit trail (a long bio only as changed: common/changes.py).
+    found = changes_between(before, after, sorted(changes))
+    publish(events.USER_UPDATED, user_id=user.id, fields=sorted(changes), by=by, changes=found)
+    if previous_status == ACTIVE and user.status != ACTIVE:
         # The account's access tokens are refused from now on (the gateway hears this).
-        publish(events.USER_DISABLED, user_id=user.id, status=user.status, by=by, **revoked_before_now())
+        publish(
+            events.USER_DISABLED,
+            user_id=user.id,
+            status=user.status,
+            previous_status=previous_status,
+            by=by,
+            **revoked_before_now(),
+        )
     return user
 
 

@@ -64,7 +64,7 @@ ROUTES = [
         ADMIN_ONLY,
         body=local.NewSettingBody,
         status=201,
-        summary="Set a declared setting that has no value yet (409 when it has: change it with PUT)",
+        summary="Set a runtime setting a service declares that is not set yet (409 once set: PUT changes it)",
         response=local.SettingChange,
     ),
     Route(

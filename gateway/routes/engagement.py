@@ -11,9 +11,13 @@ ROUTES = [
         "list_activity",
         ADMIN_ONLY,
         query=contracts.ActivityQuery,
-        summary="The activity log (audit trail): filters by user, type and period",
+        summary=(
+            "The activity log (audit trail): who did what, on what, when, in which request, with old and new values;"
+            " filters by subject, actor, action, target, request and period (CSV with ?format=csv or Accept: text/csv)"
+        ),
         response=contracts.Activity,
         paginated=True,
+        exports_csv=True,
     ),
     Route(
         "GET",

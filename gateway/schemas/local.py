@@ -13,11 +13,10 @@ class SettingBody(Schema):
     value = fields.Raw(required=True, allow_none=False)
 
 
-class NewSettingBody(Schema):
+class NewSettingBody(SettingBody):
     key = fields.String(
-        required=True, validate=validate.Length(min=3, max=100), metadata={"description": "<service>.<name>"}
+        required=True, validate=validate.Length(min=3, max=150), metadata={"description": "<service>.<name>"}
     )
-    value = fields.Raw(required=True, allow_none=False)
 
 
 class TokenQuery(Schema):

@@ -166,8 +166,8 @@ def test_a_change_made_elsewhere_is_seen_within_a_second(backend, platform, api,
     path = f"/training/courses/{course['id']}"
     assert cached_read(api, path)["title"] == "Practical Python"
     assert cached_read(api, "/users/profile", token=learner)["name"] == "Lee Learner"
-    # Operator RPCs: no gateway in the way. Editing a course publishes no event (the cache's TTL bounds it);
-    # an admin's change of a user does (USER_UPDATED drops the profile).
+    # Operator RPCs: no gateway in the way. The events drop the cached reads (COURSE_UPDATED the course,
+    # USER_UPDATED the profile); the TTL bounds what an event lost to the gateway leaves.
     with ClusterRpcProxy(platform) as rpc:
         rpc.training.update_course(course["id"], title="Edited by an operator")
         rpc.users.update_user(learner_id, name="Lee Renamed")

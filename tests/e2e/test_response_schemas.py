@@ -277,6 +277,7 @@ def test_answers_of_writes_fit_the_documented_schemas(api, demo_platform):
     setting = call("GET", "/admin/settings", token=admin)["items"][0]
     key_path = f"/admin/settings/{setting['key']}"
     call("PUT", "/admin/settings/<key>", key_path, token=admin, json={"value": setting["value"]})
+    call("POST", "/admin/settings", token=admin, json={"key": "events.reminder_lead_minutes", "value": 60})
 
     # a course built, changed and taken apart by its instructor
     draft = {

@@ -1,6 +1,6 @@
-"""Every training event over the real broker, heard by a tap as any consumer would: the ten types of
-docs/training.md, each in the platform's envelope, each as often as the rules say (once per lesson, per pass,
-per completion and certificate; again after unenrolling and enrolling)."""
+"""Every training event over the real broker, heard by a tap as any consumer would: the learning events of
+docs/training.md (and the authoring ones on the way), each in the platform's envelope, each as often as the rules
+say (once per lesson, per pass, per completion and certificate; again after unenrolling and enrolling)."""
 
 import re
 from collections import Counter
@@ -13,7 +13,7 @@ from tests.e2e.test_training_flow import data_of
 from tests.e2e.test_users import make_user
 from tests.support.watching import plays_started_ago
 
-ENVELOPE = {"event_id", "event_type", "timestamp", "user_id", "course_id", "metadata"}
+ENVELOPE = {"event_id", "event_type", "timestamp", "user_id", "actor_id", "request_id", "course_id", "metadata"}
 
 
 def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_say(
@@ -87,6 +87,7 @@ def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_
 
     assert Counter((event["event_type"], event["user_id"]) for event in seen) == {
         (events.COURSE_CREATED, instructor_id): 1,
+        (events.ASSESSMENT_CREATED, instructor_id): 1,
         (events.COURSE_PUBLISHED, instructor_id): 1,
         (events.COURSE_ENROLLED, learner_id): 1,
         (events.VIDEO_PROGRESS, learner_id): 1,
@@ -100,6 +101,8 @@ def test_each_training_event_is_published_in_the_envelope_as_often_as_the_rules_
     }
     for event in seen:
         assert set(event) == ENVELOPE, event
+        # Each here is its subject's own doing, in one of their requests.
+        assert event["actor_id"] == event["user_id"] and event["request_id"], event
         assert re.fullmatch(r"[0-9a-f]{32}", event["event_id"])
         assert event["timestamp"].endswith("Z") and datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
         assert event["course_id"] == course["id"] and isinstance(event["metadata"], dict)

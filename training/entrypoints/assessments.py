@@ -11,7 +11,7 @@ class AssessmentEntrypoints:
     @accepts(contracts.NewAssessment, changes="assessment")
     def create_assessment(self, course_id, assessment):
         course = courses.editable(self.store.session, self.caller, course_id)
-        created = assessments.create(self.store.session, course["_id"], self.caller.user_id, assessment)
+        created = assessments.add(self.store.session, self.events, course, self.caller.user_id, assessment)
         return assessments.view(created, with_answers=True)
 
     @rpc
@@ -28,20 +28,21 @@ class AssessmentEntrypoints:
         return assessments.view(assessment)
 
     def _editable(self, assessment_id):
+        """The assessment and its course, if the caller may change them."""
         assessment = assessments.find(self.store.session, assessment_id)
-        courses.editable(self.store.session, self.caller, assessment["course_id"])
-        return assessment
+        return assessment, courses.editable(self.store.session, self.caller, assessment["course_id"])
 
     @rpc
     @accepts(contracts.AssessmentChanges, changes="changes")
     def update_assessment(self, assessment_id, changes):
-        changed = assessments.update(self.store.session, self._editable(assessment_id), changes)
+        assessment, course = self._editable(assessment_id)
+        changed = assessments.edit(self.store.session, self.events, course, assessment, changes)
         return assessments.view(changed, with_answers=True)
 
     @rpc
     def delete_assessment(self, assessment_id):
-        assessment = self._editable(assessment_id)
-        self.store.assessments.delete(assessment["_id"])
+        assessment, course = self._editable(assessment_id)
+        assessments.remove(self.store.session, self.events, course, assessment)
         return {"deleted": True, "id": assessment["_id"]}
 
     @rpc

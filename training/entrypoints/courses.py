@@ -35,12 +35,12 @@ class CourseEntrypoints:
     @rpc
     @accepts(contracts.CourseChanges, changes="changes")
     def update_course(self, course_id, changes):
-        course = authoring.change(self.store.session, self.caller, course_id, changes)
+        course = authoring.change(self.store.session, self.events, self.caller, course_id, changes)
         return courses.course_view(course, show_content=True)
 
     @rpc
     def delete_course(self, course_id):
-        return {"deleted": True, "id": authoring.delete(self.store.session, self.caller, course_id)}
+        return {"deleted": True, "id": authoring.delete(self.store.session, self.events, self.caller, course_id)}
 
     @rpc
     def publish_course(self, course_id):
@@ -49,7 +49,9 @@ class CourseEntrypoints:
 
     @rpc
     def unpublish_course(self, course_id):
-        return courses.course_view(authoring.unpublish(self.store.session, self.caller, course_id), show_content=True)
+        return courses.course_view(
+            authoring.unpublish(self.store.session, self.events, self.caller, course_id), show_content=True
+        )
 
     @rpc
     @accepts(contracts.ListPage)
@@ -68,49 +70,49 @@ class CourseEntrypoints:
     @rpc
     @accepts(contracts.NewModule, changes="module")
     def add_module(self, course_id, module):
-        authoring.add_module(self.store.session, self.caller, course_id, module)
+        authoring.add_module(self.store.session, self.events, self.caller, course_id, module)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.ModuleChanges, changes="changes")
     def update_module(self, course_id, module_id, changes):
-        authoring.change_module(self.store.session, self.caller, course_id, module_id, changes)
+        authoring.change_module(self.store.session, self.events, self.caller, course_id, module_id, changes)
         return self.get_course(course_id)
 
     @rpc
     def remove_module(self, course_id, module_id):
-        authoring.remove_module(self.store.session, self.caller, course_id, module_id)
+        authoring.remove_module(self.store.session, self.events, self.caller, course_id, module_id)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.Ordering)
     def reorder_modules(self, course_id, ids):
-        authoring.reorder_modules(self.store.session, self.caller, course_id, ids)
+        authoring.reorder_modules(self.store.session, self.events, self.caller, course_id, ids)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.NewLesson, changes="lesson")
     def add_lesson(self, course_id, module_id, lesson):
         lesson_media.check_attachable(self.store.media, self.caller, lesson.get("media_id"))
-        authoring.add_lesson(self.store.session, self.caller, course_id, module_id, lesson)
+        authoring.add_lesson(self.store.session, self.events, self.caller, course_id, module_id, lesson)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.LessonChanges, changes="changes")
     def update_lesson(self, course_id, lesson_id, changes):
         lesson_media.check_attachable(self.store.media, self.caller, changes.get("media_id"))
-        authoring.change_lesson(self.store.session, self.caller, course_id, lesson_id, changes)
+        authoring.change_lesson(self.store.session, self.events, self.caller, course_id, lesson_id, changes)
         return self.get_course(course_id)
 
     @rpc
     def remove_lesson(self, course_id, lesson_id):
-        authoring.remove_lesson(self.store.session, self.caller, course_id, lesson_id)
+        authoring.remove_lesson(self.store.session, self.events, self.caller, course_id, lesson_id)
         return self.get_course(course_id)
 
     @rpc
     @accepts(contracts.Ordering)
     def reorder_lessons(self, course_id, module_id, ids):
-        authoring.reorder_lessons(self.store.session, self.caller, course_id, module_id, ids)
+        authoring.reorder_lessons(self.store.session, self.events, self.caller, course_id, module_id, ids)
         return self.get_course(course_id)
 
     # -- from YouTube, and what happens in courses

@@ -10,7 +10,7 @@ from training.media_library import MediaLibrary
 
 class MediaEntrypoints:
     def _library(self):
-        return MediaLibrary(self.store.media, self.media_storage, self.caller)
+        return MediaLibrary(self.store.media, self.media_storage, self.caller, self.events)
 
     @rpc
     @accepts(contracts.MediaUploadRequest)

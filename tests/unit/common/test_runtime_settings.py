@@ -68,3 +68,24 @@ def test_bad_values_are_refused_and_change_nothing(settings, key, value):
 def test_unknown_setting_is_404(settings):
     with pytest.raises(NotFound):
         settings.update("nope", 1)
+
+
+def test_of_two_concurrent_sql_creations_one_wins_and_the_other_is_told(tmp_path, monkeypatch):
+    from sqlalchemy import MetaData, create_engine
+    from sqlalchemy.orm import Session
+
+    from common.runtime_settings import UNSET, SqlSettingsWriter, settings_table
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'settings.sqlite3'}")
+    table = settings_table(MetaData())
+    table.create(engine)
+    with Session(engine) as first, Session(engine) as second:
+        assert SqlSettingsWriter(first, table).insert("mode", "a")
+        first.commit()
+        late = SqlSettingsWriter(second, table)
+        monkeypatch.setattr(late, "_stored", lambda key: UNSET)  # it looked before the first one committed
+        assert late.insert("mode", "b") is False
+        monkeypatch.undo()
+        assert late.replace("mode", "c") == "a"  # the session is usable still: PUT's path
+        second.commit()
+    engine.dispose()

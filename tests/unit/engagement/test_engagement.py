@@ -1,5 +1,9 @@
 """Engagement's rules on mongomock: log, points once, badges, streaks, feedback, rate limit; the service class."""
 
+import base64
+import csv
+import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import mongomock
@@ -195,3 +199,90 @@ def test_a_late_registration_does_not_undo_a_newer_name(db):
     worker.handle_event(make_event(events.USER_REGISTERED, user_id="u1", name="Old"))
     worker.handle_event(make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1"))
     assert gamification.leaderboard(db)[0]["name"] == "New"
+
+
+def _admin_event(event_type, moment, actor_id="admin-1", request_id="req-1", **fields):
+    event = make_event(event_type, actor_id=actor_id, request_id=request_id, **fields)
+    event["timestamp"] = moment.isoformat().replace("+00:00", "Z")
+    return event
+
+
+def test_the_log_keeps_actor_request_target_and_old_and_new_values(db):
+    roles = _admin_event(events.USER_ROLES_CHANGED, NOW, user_id="u1", before=["learner"], after=["coach"])
+    setting = _admin_event(
+        events.SETTING_CHANGED,
+        NOW + timedelta(minutes=1),
+        request_id="req-2",
+        key="auth.max_failed_logins",
+        service="auth",
+        old_value=5,
+        new_value=3,
+        default=5,
+        created=False,
+    )
+    lesson = _admin_event(
+        events.LESSON_UPDATED,
+        NOW + timedelta(minutes=2),
+        actor_id="admin-2",
+        request_id="req-3",
+        user_id="inst-1",
+        course_id="c1",
+        course_title="C",
+        module_id="m1",
+        module_title="M",
+        lesson_id="l1",
+        lesson_title="=HYPERLINK(1)",
+        changes={"title": {"old": "A", "new": "B"}, "content": {"changed": True}, "secret_key": {"old": 1}},
+    )
+    for event in (roles, setting, lesson):
+        assert activity.record(db, event, NOW)
+
+    entries = {entry["action"]: entry for entry in activity.listing(db, activity.query_of(), 1, 10)["items"]}
+    assert list(entries) == [events.LESSON_UPDATED, events.SETTING_CHANGED, events.USER_ROLES_CHANGED]  # newest first
+    assert entries[events.USER_ROLES_CHANGED]["actor_id"] == "admin-1"
+    assert entries[events.USER_ROLES_CHANGED]["user_id"] == "u1"  # the subject, not the actor
+    assert entries[events.USER_ROLES_CHANGED]["target"] == {"type": "user", "id": "u1"}
+    assert entries[events.USER_ROLES_CHANGED]["changes"] == {"roles": {"old": ["learner"], "new": ["coach"]}}
+    assert entries[events.SETTING_CHANGED]["service"] == "auth" and entries[events.SETTING_CHANGED]["target"] == {
+        "type": "setting",
+        "id": "auth.max_failed_logins",
+    }
+    assert entries[events.SETTING_CHANGED]["changes"] == {"value": {"old": 5, "new": 3}}
+    assert entries[events.LESSON_UPDATED]["changes"] == {  # no secret-looking field
+        "title": {"old": "A", "new": "B"},
+        "content": {"changed": True},
+    }
+
+    def actions(**query):
+        return [entry["action"] for entry in activity.listing(db, activity.query_of(**query), 1, 10)["items"]]
+
+    assert actions(actor_id="admin-1") == [events.SETTING_CHANGED, events.USER_ROLES_CHANGED]
+    assert actions(action=events.SETTING_CHANGED) == actions(type=events.SETTING_CHANGED) == [events.SETTING_CHANGED]
+    assert actions(target_type="lesson", target_id="l1") == [events.LESSON_UPDATED]
+    assert actions(target_id="u1") == [events.USER_ROLES_CHANGED]
+    assert actions(request_id="req-2") == [events.SETTING_CHANGED]
+    assert actions(since=NOW + timedelta(minutes=1)) == [events.LESSON_UPDATED, events.SETTING_CHANGED]
+    assert actions(from_=NOW, to=NOW) == [events.USER_ROLES_CHANGED]
+    with pytest.raises(ValidationError):
+        activity.query_of(action=events.SETTING_CHANGED, type=events.USER_DISABLED)
+    with pytest.raises(ValidationError):
+        activity.query_of(since=NOW, until=NOW - timedelta(days=1))
+
+    exported = activity.export_csv(db, activity.query_of(actor_id="admin-2"))
+    assert exported["content_type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(exported["body_base64"]).decode())))
+    assert len(rows) == 1 and rows[0]["action"] == events.LESSON_UPDATED and rows[0]["request_id"] == "req-3"
+    assert rows[0]["target_type"] == "lesson" and json.loads(rows[0]["changes"])["title"] == {"old": "A", "new": "B"}
+    assert json.loads(rows[0]["metadata"])["lesson_title"] == "=HYPERLINK(1)"  # inside JSON: a cell not run
+    # A cell a spreadsheet would run as a formula is made plain text.
+    assert activity.csv_row({"action": "=1+1", "target": {"id": "@x"}})["action"] == "'=1+1"
+    assert activity.csv_row({"target": {"id": "@x"}})["target_id"] == "'@x"
+
+
+def test_events_from_before_actors_were_recorded_are_logged_without_them(db):
+    old = make_event(events.COURSE_ENROLLED, user_id="u1", course_id="c1", title="Go")
+    del old["actor_id"], old["request_id"]  # as an older publisher sent it
+    assert activity.record(db, old, NOW)
+    (entry,) = activity.listing(db, activity.query_of(), 1, 10)["items"]
+    assert entry["actor_id"] is None and entry["request_id"] is None and entry["changes"] == {}
+    assert entry["target"] == {"type": "course", "id": "c1"}

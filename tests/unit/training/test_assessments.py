@@ -7,6 +7,7 @@ import pytest
 
 from common.exceptions import Conflict, ValidationError
 from training import assessments
+from training.contracts import AssessmentChanges
 from training.contracts import NewAssessment as AssessmentSchema
 from training.store import ATTEMPTS, ensure_indexes
 
@@ -240,3 +241,37 @@ def test_readers_pass_over_an_attempt_closed_with_half_a_result(db):
 
 
 NUMERIC = {"type": "numeric", "prompt": "2+2", "answer": 4}
+
+
+def test_authoring_an_assessment_is_announced_with_its_settings_old_and_new_and_questions_only_as_changed(db):
+    from common import events
+
+    course = {"_id": "course-1", "title": "Course", "instructor_id": "inst"}
+    announced = []
+
+    def publish(event_type, **envelope):
+        announced.append((event_type, envelope))
+
+    data = AssessmentSchema().load(
+        {"title": "Quiz", "questions": [{"type": "true_false", "prompt": "A", "correct": True}]}
+    )
+    quiz = assessments.add(db, publish, course, "admin-1", data)
+    changes = AssessmentChanges().load(
+        {"passing_score": 80, "title": "Quiz", "questions": [{"type": "true_false", "prompt": "B", "correct": False}]}
+    )
+    assessments.edit(db, publish, course, quiz, changes)
+    assessments.remove(db, publish, course, quiz)
+    assessments.remove(db, publish, course, quiz)  # gone already: announced once
+    about = {"user_id": "inst", "course_id": "course-1", "course_title": "Course", "assessment_id": quiz["_id"]}
+    assert announced == [
+        (events.ASSESSMENT_CREATED, {**about, "assessment_title": "Quiz"}),
+        (
+            events.ASSESSMENT_UPDATED,
+            {
+                **about,
+                "assessment_title": "Quiz",
+                "changes": {"passing_score": {"old": 70.0, "new": 80.0}, "questions": {"changed": True}},
+            },
+        ),
+        (events.ASSESSMENT_DELETED, {**about, "assessment_title": "Quiz"}),
+    ]

@@ -72,3 +72,46 @@ def test_a_course_cannot_grow_past_what_one_document_holds(db):
     with pytest.raises(ValidationError):
         courses.update(db, OWNER, course["_id"], add_many)
     assert courses.find(db, course["_id"])["modules"][0]["lessons"] == []
+
+
+def test_authoring_announces_what_changed_with_old_and_new_values_and_long_texts_only_as_changed(db):
+    from common import events
+    from training import authoring
+
+    admin = caller("admin-1", ["admin"])
+    announced = []
+
+    def announce(event_type, **envelope):
+        announced.append((event_type, envelope))
+
+    lesson = {"title": "L", "type": "text"}
+    course = courses.create(db, "inst-1", {"title": "C", "modules": [{"title": "M", "lessons": [lesson]}]})
+    module = course["modules"][0]
+    lesson_id = module["lessons"][0]["id"]
+    authoring.change_lesson(db, announce, admin, course["_id"], lesson_id, {"title": "L2", "content": "x" * 5000})
+    authoring.change_lesson(db, announce, admin, course["_id"], lesson_id, {"title": "L2"})  # nothing changed
+    authoring.change(db, announce, admin, course["_id"], {"title": "C2", "description": "d" * 1000, "tags": ["A"]})
+    authoring.remove_lesson(db, announce, admin, course["_id"], lesson_id)
+    authoring.unpublish(db, announce, admin, course["_id"])  # a draft already: nothing to say
+    authoring.delete(db, announce, admin, course["_id"])
+
+    assert [event_type for event_type, _ in announced] == [
+        events.LESSON_UPDATED,
+        events.COURSE_UPDATED,
+        events.LESSON_DELETED,
+        events.COURSE_DELETED,
+    ]
+    lesson_updated, course_updated, lesson_deleted, _ = (envelope for _, envelope in announced)
+    # The subject is the course's instructor, whoever edited it (the actor is the envelope's, from the context).
+    assert {envelope["user_id"] for _, envelope in announced} == {"inst-1"}
+    assert lesson_updated["changes"] == {"title": {"old": "L", "new": "L2"}, "content": {"changed": True}}
+    assert lesson_updated["lesson_id"] == lesson_id and lesson_updated["module_id"] == module["id"]
+    assert course_updated["changes"] == {
+        "title": {"old": "C", "new": "C2"},
+        "description": {"changed": True},
+        "tags": {"old": [], "new": ["a"]},
+    }
+    assert lesson_deleted["lesson_title"] == "L2" and lesson_deleted["course_title"] == "C2"
+    for event_type, envelope in announced:
+        metadata = {key: value for key, value in envelope.items() if key not in ("user_id", "course_id")}
+        assert events.metadata_errors(event_type, metadata) == {}, event_type

@@ -173,3 +173,19 @@ def test_completing_a_local_upload_is_idempotent_and_a_missing_file_is_a_conflic
         make_service(INSTRUCTOR).complete_media_upload(pending["media"]["id"])
     _, stored = upload_pdf(make_service)
     assert make_service(INSTRUCTOR).complete_media_upload(stored["id"])["status"] == "uploaded"
+
+
+def test_a_rename_a_share_and_a_deletion_are_announced_with_the_owner_and_what_changed(make_service):
+    from common import events
+
+    _, stored = upload_pdf(make_service)
+    admin = make_service(ADMIN)
+    admin.update_media(stored["id"], public=True, filename="slides.pdf")
+    admin.update_media(stored["id"], public=True)  # nothing changed: nothing to announce
+    admin.delete_media(stored["id"])
+    about = {"user_id": "inst-1", "media_id": stored["id"], "filename": "slides.pdf"}  # the owner, not the admin
+    changes = {"filename": {"old": "notes.pdf", "new": "slides.pdf"}, "public": {"old": False, "new": True}}
+    assert [(call.args[0], call.kwargs) for call in admin.events.call_args_list] == [
+        (events.MEDIA_UPDATED, {**about, "changes": changes}),
+        (events.MEDIA_DELETED, about),
+    ]
