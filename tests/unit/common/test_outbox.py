@@ -1,6 +1,8 @@
 """The outbox on SQLite (embedded mode: one process, no row locks): saved with the change, relayed in order,
 through ``DomainEvents`` in a Nameko worker too."""
 
+from types import SimpleNamespace
+
 import pytest
 from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_hook
@@ -9,10 +11,11 @@ from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from common import events
-from common.events import DomainEvents, make_event
+from common.events import DomainEvents, OutboxWriter, make_event
 from common.exceptions import Conflict, ValidationError
 from common.outbox import OutboxRecord, RelayFailed, SqlOutbox
-from common.runtime_settings import RuntimeSettings, Setting, settings_table
+from common.runtime_settings import Setting, SettingsView, SqlSettingsWriter, settings_table
+from tests.support.callers import WorkerCtx
 from users.models import Base, OutboxMessage
 
 
@@ -60,24 +63,11 @@ class ShopOutbox(OutboxRecord, ShopBase):
 
 
 class Shop:
-    """A service as the platform's are: a Database, DomainEvents and runtime settings in SQL."""
+    """A service as the platform's are: a Database and DomainEvents."""
 
     name = "shop"
     db = Database(ShopBase)
     events = DomainEvents()
-    settings = RuntimeSettings({"discount": Setting(5, "percent", 0, 50)}, declarative_base_name="ShopBase")
-
-    @rpc
-    def set_discount(self, value):
-        return self.settings.update("discount", value, publish=self.events)
-
-    @rpc
-    def create_setting(self, key, value):
-        return self.settings.create(key, value, publish=self.events)
-
-    @rpc
-    def discount(self):
-        return self.settings["discount"]
 
     @rpc
     def saved(self):
@@ -95,7 +85,6 @@ def shop(container_factory, tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
     engine = create_engine(uri)
     ShopBase.metadata.create_all(engine)
-    settings_table(MetaData()).create(engine)
     container = container_factory(Shop, {"AMQP_URI": "memory://", "DB_URIS": {"shop:ShopBase": uri}})
     container.start()
     provider = next(dep for dep in container.dependencies if isinstance(dep, DomainEvents))
@@ -122,39 +111,45 @@ def test_an_event_saved_after_the_last_commit_is_reported(shop, caplog):
     assert "saved ['USER_UPDATED'] but never committed it" in caplog.text
 
 
-def test_a_worker_event_carries_the_actor_and_request_of_its_context(shop):
-    container, engine, published = shop
-    with entrypoint_hook(container, "saved", context_data={"user_id": "admin-1", "request_id": "req-1"}) as saved:
-        saved()
-    with entrypoint_hook(container, "saved") as saved:  # an operator's call: no caller, no request
-        saved()
-    assert [(event["actor_id"], event["request_id"]) for event in published] == [("admin-1", "req-1"), (None, None)]
-    assert all(event["user_id"] == "u1" for event in published)  # the subject stays the call site's
+def test_a_worker_event_carries_the_actor_and_request_of_its_context():
+    written = []
+    provider = SimpleNamespace(write=lambda worker_ctx, event, headers: written.append(event))
+    admin = WorkerCtx({"user_id": "admin-1", "roles": "admin", "request_id": "req-1", "origin": "gateway"})
+    for worker_ctx in (admin, WorkerCtx()):  # the gateway's caller; an operator's call (no caller, no request)
+        worker_ctx.service_name = "shop"
+        OutboxWriter(provider, worker_ctx, {})(events.USER_UPDATED, user_id="u1", fields=["name"])
+    assert [(event["actor_id"], event["request_id"]) for event in written] == [("admin-1", "req-1"), (None, None)]
+    assert all(event["user_id"] == "u1" for event in written)  # the subject stays the call site's
 
 
-def test_a_setting_and_its_event_are_one_commit_with_old_and_new_values(shop):
-    container, engine, published = shop
-    admin = {"user_id": "admin-1", "request_id": "req-2"}
-    with entrypoint_hook(container, "create_setting", context_data=admin) as create:
-        assert create("discount", 10)["value"] == 10
-        with pytest.raises(Conflict):  # set already: PUT (update) changes it
-            create("discount", 20)
-        with pytest.raises(ValidationError):
-            create("nope", 1)
-    with entrypoint_hook(container, "set_discount", context_data=admin) as set_discount:
-        assert set_discount(30)["key"] == "shop.discount"
-        with pytest.raises(ValidationError):
-            set_discount(99)  # out of bounds: neither saved nor announced
-    with entrypoint_hook(container, "discount") as discount:
-        assert discount() == 30
-    assert [
-        (event["event_type"], event["actor_id"], {key: event["metadata"][key] for key in ("old_value", "new_value")})
-        for event in published
-    ] == [
-        (events.SETTING_CHANGED, "admin-1", {"old_value": 5, "new_value": 10}),
-        (events.SETTING_CHANGED, "admin-1", {"old_value": 10, "new_value": 30}),
-    ]
-    assert published[0]["metadata"]["created"] is True and published[1]["metadata"]["created"] is False
-    assert published[0]["metadata"]["key"] == "shop.discount" and published[0]["metadata"]["service"] == "shop"
+def test_a_sql_setting_and_its_event_are_one_commit_with_old_and_new_values(outbox):
+    engine = outbox.engine_of()
+    table = settings_table(MetaData())  # users' migration (and models) make it
+    provider = SimpleNamespace(
+        service_name="users", definitions={"discount": Setting(5, "percent", 0, 50)}, invalidate=lambda: None
+    )
+
+    def change(session, *calls):
+        def publish(event_type, **metadata):
+            outbox.add(session, make_event(event_type, **metadata), {})
+
+        settings = SettingsView(provider, SqlSettingsWriter(session, table))
+        for method, value in calls:
+            getattr(settings, method)("discount", value, publish=publish)
+
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(ShopOutbox)) == 0  # both committed and relayed
+        change(session, ("create", 10), ("update", 30))
+    with Session(engine) as session, pytest.raises(Conflict):  # set already: PUT (update) changes it
+        change(session, ("create", 20))
+    with Session(engine) as session, pytest.raises(ValidationError):
+        change(session, ("update", 99))  # out of bounds: neither saved nor announced
+    published = []
+    outbox.relay(lambda event_type, event, headers: published.append(event), batch_size=10)
+    assert [(event["metadata"]["old_value"], event["metadata"]["new_value"]) for event in published] == [
+        (5, 10),
+        (10, 30),
+    ]
+    assert [event["metadata"]["created"] for event in published] == [True, False]
+    assert {event["metadata"]["key"] for event in published} == {"users.discount"}
+    with Session(engine) as session:
+        assert SqlSettingsWriter(session, table).replace("discount", 1) == 30
