@@ -468,17 +468,6 @@ BADGE_AWARDED = _event(
     badge_name=_text(required=True),
     title=_text(required=True),
 )
-# notifications
-ANNOUNCEMENT_SENT = _event(
-    "ANNOUNCEMENT_SENT",
-    "notifications",
-    "an admin sends an announcement to a role or to everyone (``user_id``: none; the admin is the actor)",
-    target=("announcement", "announcement_id"),
-    announcement_id=_text(required=True),
-    subject=_text(required=True),
-    role=_text(required=True, allow_none=True),
-    recipients=fields.Integer(required=True),
-)
 # every service: its runtime settings (common/runtime_settings.py), on its own exchange
 SETTING_CHANGED = _event(
     "SETTING_CHANGED",

@@ -43,7 +43,6 @@ LOGGED_ONLY = (
     e.MEDIA_UPDATED,
     e.MEDIA_DELETED,
     e.SETTING_CHANGED,
-    e.ANNOUNCEMENT_SENT,
 )
 
 # A CSV export holds at most this many rows (newest first); narrow the filters for more.

@@ -213,15 +213,6 @@ class NotificationsService(EventConsumer, service_base.PlatformService):
         announcement = announcements.create(
             self.db, uuid.uuid4().hex, subject, text, role, audience, self.caller.user_id, self.now()
         )
-        # The activity log's record of it (engagement); saved in the outbox right after the announcement.
-        self.events(
-            catalogue.ANNOUNCEMENT_SENT,
-            envelope_id=f"announcement-{announcement['_id']}",
-            announcement_id=announcement["_id"],
-            subject=subject,
-            role=role,
-            recipients=audience,
-        )
         return {"announcement_id": announcement["_id"], "role": role, "recipients": audience, "status": "pending"}
 
     @rpc
